@@ -1,0 +1,86 @@
+"""Paths and settings of one warehouse instance, resolved once from config and environment.
+
+Everything that depends on where data lives goes through `Settings`, so tests and benchmarks
+can point a whole refresh at a temporary folder with `KAM_DATA_DIR`.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+import yaml
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+CONFIG_FILE = PROJECT_ROOT / "config" / "warehouse.yml"
+SOURCES_DIR = PROJECT_ROOT / "sources"
+DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
+EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    reporting_currency: str
+    memory_limit: str
+    threads: int
+    publications_to_keep: int
+
+    @classmethod
+    def load(cls) -> Settings:
+        cfg = yaml.safe_load(CONFIG_FILE.read_text(encoding="utf-8"))
+        env = os.environ
+        return cls(
+            data_dir=Path(env.get("KAM_DATA_DIR", PROJECT_ROOT / "data")).resolve(),
+            reporting_currency=env.get("KAM_REPORTING_CURRENCY", cfg["reporting_currency"]).upper(),
+            memory_limit=env.get("KAM_DUCKDB_MEMORY_LIMIT", cfg["duckdb"]["memory_limit"]),
+            threads=int(env.get("KAM_DUCKDB_THREADS", cfg["duckdb"]["threads"])),
+            publications_to_keep=int(cfg["publications_to_keep"]),
+        )
+
+    @property
+    def raw_dir(self) -> Path:
+        return self.data_dir / "raw"
+
+    @property
+    def published_dir(self) -> Path:
+        return self.data_dir / "published"
+
+    @property
+    def warehouse_dir(self) -> Path:
+        """The pipeline's private working area; BI tools never read it."""
+        return self.data_dir / "warehouse"
+
+    @property
+    def ingested_dir(self) -> Path:
+        return self.warehouse_dir / "ingested"
+
+    @property
+    def quarantine_dir(self) -> Path:
+        return self.warehouse_dir / "quarantine"
+
+    @property
+    def warehouse_db(self) -> Path:
+        return self.warehouse_dir / "kam.duckdb"
+
+    @property
+    def temp_dir(self) -> Path:
+        return self.warehouse_dir / "tmp"
+
+    @cached_property
+    def dbt_env(self) -> dict[str, str]:
+        """Environment the dbt subprocess reads in profiles.yml and sources.yml."""
+        return {
+            "KAM_WAREHOUSE_DB": str(self.warehouse_db),
+            "KAM_INGESTED_DIR": str(self.ingested_dir),
+            "KAM_DUCKDB_MEMORY_LIMIT": self.memory_limit,
+            "KAM_DUCKDB_THREADS": str(self.threads),
+            "KAM_DUCKDB_TEMP_DIR": str(self.temp_dir),
+        }
+
+    def ensure_dirs(self) -> None:
+        for d in (self.raw_dir, self.published_dir, self.ingested_dir, self.quarantine_dir,
+                  self.temp_dir):
+            d.mkdir(parents=True, exist_ok=True)
