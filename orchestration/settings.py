@@ -66,6 +66,15 @@ class Settings:
         return self.warehouse_dir / "kam.duckdb"
 
     @property
+    def data_docs_dir(self) -> Path:
+        """GX Data Docs of the latest validations (copied into each publication)."""
+        return self.warehouse_dir / "data_docs"
+
+    @property
+    def log_dir(self) -> Path:
+        return self.warehouse_dir / "logs"
+
+    @property
     def temp_dir(self) -> Path:
         return self.warehouse_dir / "tmp"
 

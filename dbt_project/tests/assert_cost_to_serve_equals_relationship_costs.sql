@@ -1,3 +1,4 @@
+{{ config(meta={"dagster": {"ref": {"name": "cost_to_serve"}}}) }}
 -- Per account and month, the cost-to-serve categories add up to relationship_costs exactly,
 -- and every cost line is counted once.
 with

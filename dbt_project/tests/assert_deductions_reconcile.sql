@@ -1,3 +1,4 @@
+{{ config(meta={"dagster": {"ref": {"name": "key_account_value"}}}) }}
 -- Revenue deductions in the mart equal the sum over all accepted deduction rows.
 select m.total, d.total
 from (select sum(revenue_deductions) as total from {{ ref("key_account_value") }}) as m,

@@ -1,3 +1,4 @@
+{{ config(meta={"dagster": {"ref": {"name": "key_account_value"}}}) }}
 -- Gross revenue and COGS in the mart equal the sum over all accepted invoice lines, to the cent.
 with
     mart as (select sum(gross_revenue) as revenue, sum(cogs) as cogs from {{ ref("key_account_value") }}),

@@ -1,0 +1,80 @@
+"""dbt models as Dagster assets (one per model), dbt tests as asset checks."""
+
+
+import fcntl
+import json
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from dagster import AssetExecutionContext, AssetKey
+from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
+
+from orchestration.resources import WarehouseResource, dbt_cli
+from orchestration.settings import DBT_PROJECT_DIR
+
+dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+DBT_INPUTS = ("models", "seeds", "macros", "tests", "dbt_project.yml", "profiles.yml")
+
+
+def ensure_manifest(project: DbtProject = dbt_project) -> Path:
+    """Parse the dbt project when the manifest is missing or older than any dbt file.
+
+    A clean clone has no manifest; parsing here keeps `kam refresh` a one-step command.
+    """
+    manifest = project.manifest_path
+    if _is_stale(project):
+        # Parallel test workers may import this at once: one parses, the others wait.
+        with open(project.project_dir / ".parse.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if _is_stale(project):
+                dbt_cli().cli(["parse", "--quiet"], target_path=project.target_path).wait()
+    return manifest
+
+
+def _is_stale(project: DbtProject) -> bool:
+    manifest = project.manifest_path
+    sources = [p for name in DBT_INPUTS for p in _files(project.project_dir / name)]
+    newest = max((p.stat().st_mtime for p in sources), default=0)
+    return not manifest.exists() or manifest.stat().st_mtime < newest
+
+
+def _files(path: Path) -> list[Path]:
+    return [path] if path.is_file() else [p for p in path.rglob("*") if p.is_file()]
+
+
+class KamDbtTranslator(DagsterDbtTranslator):
+    """Group assets by dbt layer (staging / intermediate / marts) for a readable lineage graph."""
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        if dbt_resource_props["resource_type"] in ("model", "seed", "snapshot"):
+            fqn = dbt_resource_props["fqn"]
+            return fqn[1] if len(fqn) > 2 else "seeds"
+        return super().get_group_name(dbt_resource_props)
+
+
+def mart_models(manifest_path: Path | None = None) -> list[str]:
+    """Names of all models under models/marts: what gets validated and published."""
+    manifest = json.loads((manifest_path or dbt_project.manifest_path).read_text(encoding="utf-8"))
+    return sorted(
+        node["name"]
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model" and node["fqn"][1] == "marts"
+    )
+
+
+def mart_asset_keys() -> list[AssetKey]:
+    return [AssetKey([name]) for name in mart_models()]
+
+
+@dbt_assets(
+    manifest=ensure_manifest(),
+    project=dbt_project,
+    dagster_dbt_translator=KamDbtTranslator(),
+)
+def kam_dbt_models(
+    context: AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource
+) -> Iterator[Any]:
+    settings = warehouse.settings()
+    dbt_vars = {"reporting_currency": settings.reporting_currency}
+    yield from dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context).stream()

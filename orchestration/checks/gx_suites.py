@@ -1,0 +1,152 @@
+"""Great Expectations (GX Core 1.x) validation of the marts, from suite files in expectations/.
+
+GX's SQL data source over duckdb_engine returns empty metric results, so each mart is read
+from the working DuckDB into a DataFrame (marts are small: account x month) and validated
+in memory. A suite's meta.derived_columns are computed in DuckDB first, with exact decimals,
+so identities such as net_revenue = gross_revenue - revenue_deductions are checked as "gap = 0".
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from orchestration.duck import connect, quote_ident
+from orchestration.settings import EXPECTATIONS_DIR, Settings
+
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+
+
+class SuiteError(ValueError):
+    """A suite file is invalid (unknown expectation type, bad JSON)."""
+
+
+@dataclass(frozen=True)
+class ValidationSummary:
+    table: str
+    success: bool
+    evaluated: int
+    successful: int
+    failures: list[dict[str, Any]]
+    rows: int
+
+
+def suite_path(table: str) -> Path:
+    return EXPECTATIONS_DIR / f"{table}.json"
+
+
+def suite_tables() -> list[str]:
+    return sorted(p.stem for p in EXPECTATIONS_DIR.glob("*.json"))
+
+
+def load_suite_dict(table: str) -> dict[str, Any]:
+    path = suite_path(table)
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as e:
+        raise SuiteError(f"{path}: {e}") from None
+
+
+@cache
+def _gx_context(docs_dir: str):
+    import great_expectations as gx  # imported lazily: ~5 s, only when validating
+
+    ctx = gx.get_context(mode="ephemeral")
+    ctx.variables.progress_bars = {"globally": False}
+    ctx.update_data_docs_site(
+        "local_site",
+        {
+            "class_name": "SiteBuilder",
+            "show_how_to_buttons": False,
+            "store_backend": {"class_name": "TupleFilesystemStoreBackend",
+                              "base_directory": docs_dir},
+            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+        },
+    )
+    ctx.data_sources.add_pandas("warehouse")
+    return ctx
+
+
+def _validation_definition(ctx, table: str):
+    import great_expectations as gx
+
+    existing = {vd.name: vd for vd in ctx.validation_definitions.all()}
+    if table in existing:
+        return existing[table]
+    spec = load_suite_dict(table)
+    spec.pop("id", None)
+    for e in spec.get("expectations", []):
+        e.pop("id", None)
+    suite = gx.ExpectationSuite(**spec)
+    # GX only logs unknown expectation types and drops them; fail loudly instead.
+    if len(suite.expectations) != len(spec.get("expectations", [])):
+        raise SuiteError(f"{suite_path(table)}: an expectation has an unknown type or bad kwargs")
+    suite = ctx.suites.add(suite)
+    batch = ctx.data_sources.get("warehouse").add_dataframe_asset(table)
+    definition = batch.add_batch_definition_whole_dataframe("whole")
+    return ctx.validation_definitions.add(
+        gx.ValidationDefinition(name=table, data=definition, suite=suite)
+    )
+
+
+def read_mart(settings: Settings, table: str, derived: dict[str, str]):
+    """The mart plus the suite's derived columns, as a DataFrame (DECIMAL -> float64)."""
+    extra = "".join(f", ({expr}) AS {quote_ident(name)}" for name, expr in derived.items())
+    con = connect(settings, settings.warehouse_db, read_only=True)
+    try:
+        return con.execute(f"SELECT *{extra} FROM main.{quote_ident(table)}").df()
+    finally:
+        con.close()
+
+
+def validate_table(settings: Settings, table: str, run_name: str) -> ValidationSummary:
+    from great_expectations.core.run_identifier import RunIdentifier
+
+    spec = load_suite_dict(table)
+    df = read_mart(settings, table, spec.get("meta", {}).get("derived_columns", {}))
+    ctx = _gx_context(str(settings.data_docs_dir))
+    result = _validation_definition(ctx, table).run(
+        batch_parameters={"dataframe": df},
+        result_format="SUMMARY",
+        run_id=RunIdentifier(run_name=run_name),
+    )
+    ctx.build_data_docs()
+    stats = result.statistics
+    return ValidationSummary(
+        table=table,
+        success=bool(result.success),
+        evaluated=int(stats["evaluated_expectations"]),
+        successful=int(stats["successful_expectations"]),
+        failures=[_failure(r) for r in result.results if not r.success],
+        rows=len(df),
+    )
+
+
+def _failure(r) -> dict[str, Any]:
+    cfg, res, exc = r.expectation_config, r.result or {}, r.exception_info or {}
+    return {
+        "expectation": cfg.type,
+        "column": cfg.kwargs.get("column") or cfg.kwargs.get("column_list"),
+        "unexpected_count": res.get("unexpected_count"),
+        "sample": _plain((res.get("partial_unexpected_list") or [])[:5]),
+        "observed_value": _plain(res.get("observed_value")),
+        "exception": exc.get("exception_message") if exc.get("raised_exception") else None,
+    }
+
+
+def _plain(v: Any) -> Any:
+    """JSON-safe values for metadata: NaN -> None, numpy scalars -> Python."""
+    if isinstance(v, dict):
+        return {k: _plain(x) for k, x in v.items()}
+    if isinstance(v, list | tuple):
+        return [_plain(x) for x in v]
+    if isinstance(v, float) and math.isnan(v):
+        return None
+    if hasattr(v, "item"):
+        return v.item()
+    return v if isinstance(v, str | int | float | bool | type(None)) else str(v)

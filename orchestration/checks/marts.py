@@ -1,0 +1,56 @@
+"""Blocking asset checks on the marts: one GX suite each. A failure stops publishing."""
+
+
+from dagster import (
+    AssetCheckExecutionContext,
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetChecksDefinition,
+    AssetKey,
+    MetadataValue,
+    asset_check,
+)
+
+from orchestration.checks.gx_suites import suite_tables, validate_table
+from orchestration.resources import WarehouseResource
+
+
+def build_gx_check(table: str) -> AssetChecksDefinition:
+    @asset_check(
+        asset=AssetKey([table]),
+        name=f"gx_{table}",
+        blocking=True,
+        description=f"Great Expectations suite expectations/{table}.json",
+    )
+    def _check(context: AssetCheckExecutionContext,
+               warehouse: WarehouseResource) -> AssetCheckResult:
+        settings = warehouse.settings()
+        summary = validate_table(settings, table, run_name=context.run.run_id)
+        context.log.info(
+            f"GX {table}: {summary.successful}/{summary.evaluated} expectations passed "
+            f"on {summary.rows:,} rows"
+        )
+        return AssetCheckResult(
+            passed=summary.success,
+            severity=AssetCheckSeverity.ERROR,
+            description=None if summary.success else _describe(summary.failures),
+            metadata={
+                "rows": summary.rows,
+                "evaluated_expectations": summary.evaluated,
+                "successful_expectations": summary.successful,
+                "failures": MetadataValue.json(summary.failures),
+                "data_docs": MetadataValue.path(str(settings.data_docs_dir / "index.html")),
+            },
+        )
+
+    return _check
+
+
+def _describe(failures: list[dict]) -> str:
+    return "; ".join(
+        f"{f['expectation']}({f['column']}): {f['unexpected_count']} unexpected, e.g. {f['sample']}"
+        for f in failures
+    )
+
+
+gx_checks = [build_gx_check(t) for t in suite_tables()]

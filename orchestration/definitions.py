@@ -1,0 +1,21 @@
+"""The one Definitions object of the kam-warehouse code location."""
+
+from dagster import Definitions
+
+from orchestration.assets.dbt import kam_dbt_models
+from orchestration.assets.ingest import ingest_assets
+from orchestration.assets.publish import publication
+from orchestration.checks.marts import gx_checks
+from orchestration.jobs import refresh_job
+from orchestration.progress import progress_logger
+from orchestration.resources import build_resources
+from orchestration.schedules import nightly_refresh
+
+defs = Definitions(
+    assets=[*ingest_assets, kam_dbt_models, publication],
+    asset_checks=gx_checks,
+    jobs=[refresh_job],
+    schedules=[nightly_refresh],
+    resources=build_resources(),
+    loggers={"progress": progress_logger},
+)

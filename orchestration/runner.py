@@ -1,0 +1,81 @@
+"""Run the refresh job in this process and summarise the outcome for a person."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from dagster import DagsterEventType, DagsterInstance
+
+from orchestration.publish import current_publication
+from orchestration.settings import Settings
+
+
+@dataclass(frozen=True)
+class RefreshOutcome:
+    success: bool
+    seconds: float
+    current: Path | None
+    error: str | None
+    log_file: Path
+    step_seconds: dict[str, float]
+
+
+def run_refresh(instance: DagsterInstance | None = None) -> RefreshOutcome:
+    from orchestration.definitions import defs
+
+    settings = Settings.load()
+    started = time.monotonic()
+    instance = instance or (
+        DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else DagsterInstance.ephemeral()
+    )
+    job = defs.resolve_job_def("kam_refresh")
+    settings.log_dir.mkdir(parents=True, exist_ok=True)
+    log_file = settings.log_dir / "refresh.log"
+    # dagster-dbt echoes dbt's own log to stdout; keep it in a file, progress goes to stderr.
+    with log_file.open("w", encoding="utf-8") as log, contextlib.redirect_stdout(log):
+        result = job.execute_in_process(
+            instance=instance,
+            raise_on_error=False,
+            run_config={"loggers": {"progress": {"config": {"log_level": "INFO"}}}},
+        )
+    return RefreshOutcome(
+        success=result.success,
+        seconds=time.monotonic() - started,
+        current=current_publication(settings.published_dir),
+        error=None if result.success else _failure_text(result),
+        log_file=log_file,
+        step_seconds=_step_seconds(instance, result.run_id),
+    )
+
+
+def _failure_text(result) -> str:
+    problems = []
+    for event in result.all_events:
+        if event.event_type == DagsterEventType.STEP_FAILURE:
+            err = event.event_specific_data.error
+            message = (err.cause.message if err.cause else err.message).strip()
+            problems.append(f"step {event.step_key}: {message}")
+        elif event.event_type == DagsterEventType.ASSET_CHECK_EVALUATION:
+            data = event.event_specific_data
+            if not data.passed:
+                detail = data.description or ""
+                problems.append(f"check {data.asset_check_key.to_user_string()} failed {detail}")
+    return "\n  ".join(["", *problems]) if problems else "the run did not succeed"
+
+
+def _step_seconds(instance: DagsterInstance, run_id: str) -> dict[str, float]:
+    """Wall time per step, from Dagster's own event log."""
+    starts, out = {}, {}
+    for entry in instance.all_logs(run_id):
+        event = entry.dagster_event
+        if event is None:
+            continue
+        if event.event_type == DagsterEventType.STEP_START:
+            starts[event.step_key] = entry.timestamp
+        elif event.event_type in (DagsterEventType.STEP_SUCCESS, DagsterEventType.STEP_FAILURE):
+            out[event.step_key] = entry.timestamp - starts.get(event.step_key, entry.timestamp)
+    return out
