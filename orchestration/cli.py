@@ -17,13 +17,22 @@ def main() -> None:
 
 
 @main.command()
-@click.option("--invoice-lines", type=click.IntRange(min=1), required=True,
-              help="Number of invoice lines to generate (exact).")
+@click.option(
+    "--invoice-lines",
+    type=click.IntRange(min=1),
+    required=True,
+    help="Number of invoice lines to generate (exact).",
+)
 @click.option("--seed", type=int, default=42, show_default=True)
-@click.option("--format", "fmt", type=click.Choice(["csv", "parquet"]), default="csv",
-              show_default=True)
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True,
-              help="Folder to write <source>/<file> into, e.g. data/raw.")
+@click.option(
+    "--format", "fmt", type=click.Choice(["csv", "parquet"]), default="csv", show_default=True
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Folder to write <source>/<file> into, e.g. data/raw.",
+)
 @click.option("--months", type=click.IntRange(min=1), default=36, show_default=True)
 def generate(invoice_lines: int, seed: int, fmt: str, out: Path, months: int) -> None:
     """Write a deterministic, realistic demo data set in the raw data contract."""
@@ -42,13 +51,16 @@ def refresh() -> None:
     from orchestration.runner import run_refresh
 
     settings = Settings.load()
-    click.echo(f"refreshing {settings.data_dir} (reporting currency {settings.reporting_currency})",
-               err=True)
+    click.echo(
+        f"refreshing {settings.data_dir} (reporting currency {settings.reporting_currency})",
+        err=True,
+    )
     outcome = run_refresh()
     if not outcome.success:
         click.echo(f"\nrefresh FAILED: {outcome.error}", err=True)
         click.echo(f"full log: {outcome.log_file}", err=True)
-        click.echo(f"published/current unchanged: {outcome.current or 'nothing published yet'}",
-                   err=True)
+        click.echo(
+            f"published/current unchanged: {outcome.current or 'nothing published yet'}", err=True
+        )
         sys.exit(1)
     click.echo(f"published {outcome.current} in {outcome.seconds:.1f} s")

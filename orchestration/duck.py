@@ -9,8 +9,9 @@ import duckdb
 from orchestration.settings import Settings
 
 
-def connect(settings: Settings, database: Path | str = ":memory:", read_only: bool = False
-            ) -> duckdb.DuckDBPyConnection:
+def connect(
+    settings: Settings, database: Path | str = ":memory:", read_only: bool = False
+) -> duckdb.DuckDBPyConnection:
     settings.temp_dir.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(database), read_only=read_only)
     con.execute(f"SET memory_limit = '{settings.memory_limit}'")

@@ -12,8 +12,12 @@ from dagster import Field, logger
 
 # dagster-dbt chatter that says nothing to a person running a refresh.
 _QUIET_PREFIXES = ("Copying `", "A dbt subsetted execution")
-_STEP_EVENTS = {"STEP_START": "started", "STEP_SUCCESS": "done", "STEP_FAILURE": "FAILED",
-                "STEP_SKIPPED": "skipped"}
+_STEP_EVENTS = {
+    "STEP_START": "started",
+    "STEP_SUCCESS": "done",
+    "STEP_FAILURE": "FAILED",
+    "STEP_SKIPPED": "skipped",
+}
 
 
 class _ProgressHandler(logging.Handler):
@@ -39,9 +43,11 @@ class _ProgressHandler(logging.Handler):
                 data = event.event_specific_data
                 if not data.passed:
                     line = f"{'CHECK':>8}  {data.asset_check_key.to_user_string()} FAILED"
-        elif record.levelno >= logging.INFO and meta.get("orig_message") and not str(
-            meta["orig_message"]
-        ).startswith(_QUIET_PREFIXES):
+        elif (
+            record.levelno >= logging.INFO
+            and meta.get("orig_message")
+            and not str(meta["orig_message"]).startswith(_QUIET_PREFIXES)
+        ):
             line = f"{'':>8}  {meta['orig_message']}"
         if line:
             self.stream.write(time.strftime("%H:%M:%S ") + line + "\n")

@@ -126,7 +126,8 @@ def publications(published_dir: Path) -> list[Path]:
     if not published_dir.exists():
         return []
     return sorted(
-        p for p in published_dir.iterdir()
+        p
+        for p in published_dir.iterdir()
         if p.is_dir() and not p.is_symlink() and not p.name.startswith(".")
     )
 

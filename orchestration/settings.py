@@ -90,6 +90,11 @@ class Settings:
         }
 
     def ensure_dirs(self) -> None:
-        for d in (self.raw_dir, self.published_dir, self.ingested_dir, self.quarantine_dir,
-                  self.temp_dir):
+        for d in (
+            self.raw_dir,
+            self.published_dir,
+            self.ingested_dir,
+            self.quarantine_dir,
+            self.temp_dir,
+        ):
             d.mkdir(parents=True, exist_ok=True)

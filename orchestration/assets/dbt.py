@@ -1,6 +1,5 @@
 """dbt models as Dagster assets (one per model), dbt tests as asset checks."""
 
-
 import fcntl
 import json
 from collections.abc import Iterator, Mapping

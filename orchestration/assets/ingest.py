@@ -4,7 +4,6 @@ Asset keys are ["erp", <source>], the same keys dagster-dbt gives the dbt source
 lineage raw file -> ingest -> staging model shows up without extra wiring.
 """
 
-
 import duckdb
 from dagster import (
     AssetCheckResult,

@@ -1,6 +1,5 @@
 """The publish asset: runs only after every blocking check upstream passed."""
 
-
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
 
 from orchestration.assets.dbt import mart_asset_keys, mart_models

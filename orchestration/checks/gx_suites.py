@@ -63,8 +63,10 @@ def _gx_context(docs_dir: str):
         {
             "class_name": "SiteBuilder",
             "show_how_to_buttons": False,
-            "store_backend": {"class_name": "TupleFilesystemStoreBackend",
-                              "base_directory": docs_dir},
+            "store_backend": {
+                "class_name": "TupleFilesystemStoreBackend",
+                "base_directory": docs_dir,
+            },
             "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
         },
     )

@@ -1,11 +1,10 @@
 """Blocking asset checks on the marts: one GX suite each. A failure stops publishing."""
 
-
 from dagster import (
     AssetCheckExecutionContext,
     AssetCheckResult,
-    AssetCheckSeverity,
     AssetChecksDefinition,
+    AssetCheckSeverity,
     AssetKey,
     MetadataValue,
     asset_check,
@@ -22,8 +21,9 @@ def build_gx_check(table: str) -> AssetChecksDefinition:
         blocking=True,
         description=f"Great Expectations suite expectations/{table}.json",
     )
-    def _check(context: AssetCheckExecutionContext,
-               warehouse: WarehouseResource) -> AssetCheckResult:
+    def _check(
+        context: AssetCheckExecutionContext, warehouse: WarehouseResource
+    ) -> AssetCheckResult:
         settings = warehouse.settings()
         summary = validate_table(settings, table, run_name=context.run.run_id)
         context.log.info(

@@ -4,41 +4,122 @@ from __future__ import annotations
 
 import duckdb
 
-from orchestration.demo_data.facts import U, Ctx
+from orchestration.demo_data.facts import Ctx, U
 
 # name, weight, weight for high-maintenance accounts, max hours, material prob, material max
 CATEGORIES = [
-    ("complaint_goodwill", 8, 25, 6, 0.7, 2500,
-     "Reklamation Lieferung, Kulanzgutschrift|Reklamation Maßabweichung|Ersatzlieferung auf Kulanz"),
+    (
+        "complaint_goodwill",
+        8,
+        25,
+        6,
+        0.7,
+        2500,
+        "Reklamation Lieferung, Kulanzgutschrift|Reklamation Maßabweichung|Ersatzlieferung auf Kulanz",
+    ),
     ("training", 6, 4, 16, 0.2, 300, "Anwenderschulung vor Ort|Produktschulung Vertrieb Kunde"),
-    ("documentation", 10, 8, 8, 0.0, 0,
-     "Prüfzeugnisse 3.1 erstellt|Konformitätserklärung|Technisches Datenblatt angepasst"),
-    ("product_modification", 7, 10, 24, 0.5, 4000,
-     "Sonderausführung Bohrbild|Anpassung Verpackung|Musterbau Variante"),
+    (
+        "documentation",
+        10,
+        8,
+        8,
+        0.0,
+        0,
+        "Prüfzeugnisse 3.1 erstellt|Konformitätserklärung|Technisches Datenblatt angepasst",
+    ),
+    (
+        "product_modification",
+        7,
+        10,
+        24,
+        0.5,
+        4000,
+        "Sonderausführung Bohrbild|Anpassung Verpackung|Musterbau Variante",
+    ),
     ("project_studies", 5, 6, 40, 0.1, 1500, "Machbarkeitsstudie|Projektstudie Neuentwicklung"),
-    ("consulting_and_visits", 12, 12, 8, 0.0, 0,
-     "Technische Beratung telefonisch|Anwendungsberatung"),
+    (
+        "consulting_and_visits",
+        12,
+        12,
+        8,
+        0.0,
+        0,
+        "Technische Beratung telefonisch|Anwendungsberatung",
+    ),
     ("presentations", 5, 3, 6, 0.3, 500, "Produktpräsentation erstellt|Präsentation Neuheiten"),
-    ("tender_documents", 4, 6, 20, 0.0, 0, "Ausschreibungsunterlagen erstellt|Lastenheft beantwortet"),
-    ("quotation_preparation", 18, 14, 6, 0.0, 0,
-     "Angebot erstellt|Angebot überarbeitet|Preisanfrage beantwortet"),
-    ("sales_promotion", 6, 3, 6, 0.4, 2000, "Messeunterstützung|Werbematerial geliefert|Musterpaket"),
-    ("account_development", 7, 2, 10, 0.0, 0,
-     "Account-Plan aktualisiert|Strategiegespräch vorbereitet"),
-    ("logistics", 12, 7, 3, 0.8, 800,
-     "Expresslieferung|Teillieferung mit Zusatzfracht|Sonderverpackung Export"),
+    (
+        "tender_documents",
+        4,
+        6,
+        20,
+        0.0,
+        0,
+        "Ausschreibungsunterlagen erstellt|Lastenheft beantwortet",
+    ),
+    (
+        "quotation_preparation",
+        18,
+        14,
+        6,
+        0.0,
+        0,
+        "Angebot erstellt|Angebot überarbeitet|Preisanfrage beantwortet",
+    ),
+    (
+        "sales_promotion",
+        6,
+        3,
+        6,
+        0.4,
+        2000,
+        "Messeunterstützung|Werbematerial geliefert|Musterpaket",
+    ),
+    (
+        "account_development",
+        7,
+        2,
+        10,
+        0.0,
+        0,
+        "Account-Plan aktualisiert|Strategiegespräch vorbereitet",
+    ),
+    (
+        "logistics",
+        12,
+        7,
+        3,
+        0.8,
+        800,
+        "Expresslieferung|Teillieferung mit Zusatzfracht|Sonderverpackung Export",
+    ),
 ]
-CH_TEAM = ["Thomas Brunner", "Sandra Keller", "Luca Bernasconi", "Céline Favre", "Reto Zürcher",
-           "Nadine Hüsler"]
+CH_TEAM = [
+    "Thomas Brunner",
+    "Sandra Keller",
+    "Luca Bernasconi",
+    "Céline Favre",
+    "Reto Zürcher",
+    "Nadine Hüsler",
+]
 DE_TEAM = ["Jürgen Weiß", "Katrin Schäfer", "Markus Hölzl", "Anja Groß"]
-PURPOSES = [("Quartalsgespräch", 25), ("Jahresgespräch", 8), ("Reklamation", 12),
-            ("Projektbesprechung", 15), ("Produktpräsentation", 12), ("Schulung vor Ort", 6),
-            ("Preisverhandlung", 8), ("Messe-Nachbereitung", 5), ("Werksbesichtigung", 4)]
+PURPOSES = [
+    ("Quartalsgespräch", 25),
+    ("Jahresgespräch", 8),
+    ("Reklamation", 12),
+    ("Projektbesprechung", 15),
+    ("Produktpräsentation", 12),
+    ("Schulung vor Ort", 6),
+    ("Preisverhandlung", 8),
+    ("Messe-Nachbereitung", 5),
+    ("Werksbesichtigung", 4),
+]
 
 
 def _lit(values: list) -> str:
     """A DuckDB list literal."""
-    items = [f"'{v.replace(chr(39), chr(39) * 2)}'" if isinstance(v, str) else str(v) for v in values]
+    items = [
+        f"'{v.replace(chr(39), chr(39) * 2)}'" if isinstance(v, str) else str(v) for v in values
+    ]
     return "[" + ", ".join(items) + "]"
 
 
@@ -60,7 +141,7 @@ def service_logs(con: duckdb.DuckDBPyConnection, ctx: Ctx, rows: int) -> None:
         [(i + 1, n, h, p, mx, d.split("|")) for i, (n, _, _, h, p, mx, d) in enumerate(CATEGORIES)],
     )
     bag, bag_hm = _bag([c[1] for c in CATEGORIES]), _bag([c[2] for c in CATEGORIES])
-    S, M = rows, ctx.months  # noqa: N806
+    S, M = rows, ctx.months
     u = lambda tag: U(ctx, tag, "x.i")  # noqa: E731
     con.execute(f"""
         CREATE TABLE svc AS
@@ -98,7 +179,7 @@ def service_logs(con: duckdb.DuckDBPyConnection, ctx: Ctx, rows: int) -> None:
 
 def visits(con: duckdb.DuckDBPyConnection, ctx: Ctx, rows: int) -> None:
     """Create table ``vis``: visit reports, key accounts and high-maintenance accounts favoured."""
-    V, M = rows, ctx.months  # noqa: N806
+    V, M = rows, ctx.months
     u = lambda tag: U(ctx, tag, "x.i")  # noqa: E731
     purposes = _lit([p for p, _ in PURPOSES])
     team = f"CASE WHEN x.ccy = 'EUR' THEN {_lit(DE_TEAM)} ELSE {_lit(CH_TEAM)} END"

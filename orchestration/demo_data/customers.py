@@ -55,7 +55,10 @@ FORMS = {
     "NL": "B.V.",
     "US": "Inc.,LLC,Corp.",
 }
-FIXED_GROUPS = [("Müller & Söhne", "de", "CH", "GmbH"), ("Société Mécanique Girard", "fr", "FR", "SA")]
+FIXED_GROUPS = [
+    ("Müller & Söhne", "de", "CH", "GmbH"),
+    ("Société Mécanique Girard", "fr", "FR", "SA"),
+]
 ODD_NAMES = ["Bösch Werkzeuge AG; Filiale Wil", 'Genossenschaft "Metall Ost"']
 
 
@@ -76,7 +79,12 @@ def _lang(country: str, city: str) -> str:
 def _company(lang: str, country: str, rng: random.Random) -> str:
     s, t, f = _pick(SURNAMES[lang], rng), _pick(TRADES[lang], rng), _pick(FORMS[country], rng)
     patterns = {
-        "de": [f"{s} {t} {f}", f"{s} & Söhne {f}", f"{t} {s} {f}", f"{s} + {_pick(SURNAMES[lang], rng)} {f}"],
+        "de": [
+            f"{s} {t} {f}",
+            f"{s} & Söhne {f}",
+            f"{t} {s} {f}",
+            f"{s} + {_pick(SURNAMES[lang], rng)} {f}",
+        ],
         "fr": [f"{s} {t} {f}", f"Société {t} {s} {f}", f"Ateliers {s} {f}", f"{s} Frères {f}"],
         "it": [f"Officine {s} {f}", f"{s} {t} {f}"],
         "nl": [f"{s} {t} {f}"],
@@ -135,10 +143,17 @@ def build_customers(
         key = g < len(key_sizes)
         groups.append(
             dict(
-                base=base, lang=lang, country=country, form=form, net=net,
+                base=base,
+                lang=lang,
+                country=country,
+                form=form,
+                net=net,
                 cd=rng.choice([(2.0, 10), (3.0, 14), (0.0, 0)]) if key else (0.0, 0),
-                bonus=rng.choice([2.0, 2.5, 3.0, 3.5, 4.0]) if key
-                else round(rng.uniform(1, 2), 1) if rng.random() < 0.6 else 0.0,
+                bonus=rng.choice([2.0, 2.5, 3.0, 3.5, 4.0])
+                if key
+                else round(rng.uniform(1, 2), 1)
+                if rng.random() < 0.6
+                else 0.0,
                 rebate=round(rng.uniform(0.5, 1.5), 1) if key and rng.random() < 0.5 else 0.0,
             )
         )
@@ -184,16 +199,30 @@ def build_customers(
         w_rank = ((r + 1) / n) ** (1 / 3) - (r / n) ** (1 / 3)
         rows.append(
             dict(
-                cidx=r, customer_name=name, country=country,
-                currency=CURRENCY_OF.get(country, "USD"), customer_since=since,
-                payment_net_days=net, cash_discount_pct=cd_pct, cash_discount_days=cd_days,
-                group=g, kind=kind, pay_profile=profile, late_mean=rng.randint(15, 80),
-                disc=rng.uniform(0.08, 0.15) if key else rng.uniform(0.03, 0.08) if g >= 0
+                cidx=r,
+                customer_name=name,
+                country=country,
+                currency=CURRENCY_OF.get(country, "USD"),
+                customer_since=since,
+                payment_net_days=net,
+                cash_discount_pct=cd_pct,
+                cash_discount_days=cd_days,
+                group=g,
+                kind=kind,
+                pay_profile=profile,
+                late_mean=rng.randint(15, 80),
+                disc=rng.uniform(0.08, 0.15)
+                if key
+                else rng.uniform(0.03, 0.08)
+                if g >= 0
                 else rng.uniform(0, 0.05) * (1 - r / n),
                 qty_mult=rng.uniform(2.5, 4.0) if key else 0.5 + 2.5 * (1 - r / n) ** 4,
                 growth=rng.uniform(-0.05, 0.2) if key else rng.uniform(-0.15, 0.25),
-                bonus_pct=bonus, rebate_pct=rebate,
-                w_rank=w_rank, prod_off=rng.randrange(n_products), emp=rng.randrange(12),
+                bonus_pct=bonus,
+                rebate_pct=rebate,
+                w_rank=w_rank,
+                prod_off=rng.randrange(n_products),
+                emp=rng.randrange(12),
             )
         )
     # --- churners, complaint spikes (followed by a slump = "recovery" phase), high maintenance
@@ -220,7 +249,9 @@ def build_customers(
     order = sorted(range(n), key=lambda r: (rows[r]["customer_since"], r))
     for i, r in enumerate(order):
         rows[r]["customer_id"] = f"C{i + 1:06d}"
-    for r, name in zip(rng.sample(sorted(set(range(n)) - set(rank_kind)), 2), ODD_NAMES, strict=True):
+    for r, name in zip(
+        rng.sample(sorted(set(range(n)) - set(rank_kind)), 2), ODD_NAMES, strict=True
+    ):
         rows[r]["customer_name"] = name
     group_order = sorted(
         range(n_groups),
@@ -230,7 +261,9 @@ def build_customers(
     for row in rows:
         r, g = row["cidx"], row["group"]
         row["customer_group_id"] = gid.get(g)
-        row["customer_group_name"] = _group_name(groups[g]["base"], groups[g]["lang"]) if g >= 0 else None
+        row["customer_group_name"] = (
+            _group_name(groups[g]["base"], groups[g]["lang"]) if g >= 0 else None
+        )
         row["is_key"], row["hm"] = row.pop("kind") == "key", r in hm
         row["first_m"], row["churn_m"], row["spike_m"] = first_ms[r], churn_m.get(r), spike_m.get(r)
         row["fx"] = FX_LIST[row["currency"]]
@@ -255,5 +288,7 @@ def build_rates(start: date, months: int, seed: int) -> pa.Table:
         d = _add_months(start, i)
         pairs = [("EUR", "CHF", e), ("USD", "CHF", u), ("CHF", "EUR", 1 / e), ("CHF", "USD", 1 / u)]
         pairs += [("EUR", "USD", e / u), ("USD", "EUR", u / e)]
-        rows += [dict(rate_date=d, from_currency=f, to_currency=t, rate=round(x, 6)) for f, t, x in pairs]
+        rows += [
+            dict(rate_date=d, from_currency=f, to_currency=t, rate=round(x, 6)) for f, t, x in pairs
+        ]
     return pa.Table.from_pylist(rows)

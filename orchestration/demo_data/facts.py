@@ -68,7 +68,7 @@ def setup(con: duckdb.DuckDBPyConnection, ctx: Ctx, spikes: list) -> None:
     """)
     growth = "exp(c.growth * mo.m / 12.0)"
     ramp = "CASE WHEN c.first_m > 0 AND mo.m - c.first_m < 3 THEN 0.25 * (1 + mo.m - c.first_m) END"
-    slump = f"""CASE WHEN c.churn_m - mo.m <= 6 THEN 0.3 + 0.1 * (c.churn_m - mo.m)
+    slump = """CASE WHEN c.churn_m - mo.m <= 6 THEN 0.3 + 0.1 * (c.churn_m - mo.m)
                      WHEN mo.m > c.spike_m AND mo.m <= c.spike_m + 6 THEN 0.65 END"""
     con.execute(f"""
         CREATE TABLE cm AS
@@ -103,8 +103,13 @@ def setup(con: duckdb.DuckDBPyConnection, ctx: Ctx, spikes: list) -> None:
 
 
 def invoice_month(
-    con: duckdb.DuckDBPyConnection, ctx: Ctx, m: int, n_lines: int, offsets: tuple[int, int],
-    width: int, candidates: int,
+    con: duckdb.DuckDBPyConnection,
+    ctx: Ctx,
+    m: int,
+    n_lines: int,
+    offsets: tuple[int, int],
+    width: int,
+    candidates: int,
 ) -> tuple[int, int, int]:
     """Create temp tables ``inv`` and ``lines`` for month m with exactly n_lines lines.
 

@@ -19,45 +19,92 @@ import duckdb
 from orchestration.demo_data import activities, facts
 from orchestration.demo_data.customers import _add_months, build_customers, build_rates
 
-SOURCES = ("customers", "invoice_lines", "deductions", "service_logs", "visit_costs", "exchange_rates")
+SOURCES = (
+    "customers",
+    "invoice_lines",
+    "deductions",
+    "service_logs",
+    "visit_costs",
+    "exchange_rates",
+)
 CURRENCIES = ("CHF", "EUR", "USD")
 SEASON = [0.92, 0.98, 1.08, 1.02, 1.03, 1.0, 0.95, 0.78, 1.04, 1.06, 1.05, 0.85]
 
 COLUMNS: dict[str, list[tuple[str, str]]] = {
     "customers": [
-        ("customer_id", "str"), ("customer_name", "str"), ("customer_group_id", "str"),
-        ("customer_group_name", "str"), ("country", "str"), ("currency", "str"),
-        ("customer_since", "date"), ("payment_net_days", "int"), ("cash_discount_pct", "d2"),
+        ("customer_id", "str"),
+        ("customer_name", "str"),
+        ("customer_group_id", "str"),
+        ("customer_group_name", "str"),
+        ("country", "str"),
+        ("currency", "str"),
+        ("customer_since", "date"),
+        ("payment_net_days", "int"),
+        ("cash_discount_pct", "d2"),
         ("cash_discount_days", "int"),
     ],
     "invoice_lines": [
-        ("invoice_number", "str"), ("line_number", "int"), ("invoice_date", "date"),
-        ("customer_id", "str"), ("product_id", "str"), ("quantity", "d3"), ("unit_price", "d2"),
-        ("currency", "str"), ("document_type", "str"), ("standard_cost_per_unit", "d2"),
-        ("due_date", "date"), ("payment_date", "date"),
+        ("invoice_number", "str"),
+        ("line_number", "int"),
+        ("invoice_date", "date"),
+        ("customer_id", "str"),
+        ("product_id", "str"),
+        ("quantity", "d3"),
+        ("unit_price", "d2"),
+        ("currency", "str"),
+        ("document_type", "str"),
+        ("standard_cost_per_unit", "d2"),
+        ("due_date", "date"),
+        ("payment_date", "date"),
     ],
     "deductions": [
-        ("deduction_id", "str"), ("customer_id", "str"), ("booking_date", "date"),
-        ("deduction_type", "str"), ("amount", "d2"), ("currency", "str"),
-        ("invoice_number", "str"), ("period_start", "date"), ("period_end", "date"),
+        ("deduction_id", "str"),
+        ("customer_id", "str"),
+        ("booking_date", "date"),
+        ("deduction_type", "str"),
+        ("amount", "d2"),
+        ("currency", "str"),
+        ("invoice_number", "str"),
+        ("period_start", "date"),
+        ("period_end", "date"),
     ],
     "service_logs": [
-        ("ticket_id", "str"), ("customer_id", "str"), ("service_date", "date"),
-        ("cost_category", "str"), ("hours", "d2"), ("hourly_rate", "d2"),
-        ("material_amount", "d2"), ("currency", "str"), ("description", "str"),
+        ("ticket_id", "str"),
+        ("customer_id", "str"),
+        ("service_date", "date"),
+        ("cost_category", "str"),
+        ("hours", "d2"),
+        ("hourly_rate", "d2"),
+        ("material_amount", "d2"),
+        ("currency", "str"),
+        ("description", "str"),
     ],
     "visit_costs": [
-        ("visit_id", "str"), ("customer_id", "str"), ("visit_date", "date"), ("employee", "str"),
-        ("purpose", "str"), ("hours", "d2"), ("hourly_rate", "d2"), ("travel_amount", "d2"),
-        ("expense_amount", "d2"), ("currency", "str"),
+        ("visit_id", "str"),
+        ("customer_id", "str"),
+        ("visit_date", "date"),
+        ("employee", "str"),
+        ("purpose", "str"),
+        ("hours", "d2"),
+        ("hourly_rate", "d2"),
+        ("travel_amount", "d2"),
+        ("expense_amount", "d2"),
+        ("currency", "str"),
     ],
     "exchange_rates": [
-        ("rate_date", "date"), ("from_currency", "str"), ("to_currency", "str"), ("rate", "d6"),
+        ("rate_date", "date"),
+        ("from_currency", "str"),
+        ("to_currency", "str"),
+        ("rate", "d6"),
     ],
 }
 PARQUET_TYPES = {
-    "str": "VARCHAR", "int": "INTEGER", "date": "DATE",
-    "d2": "DECIMAL(18, 2)", "d3": "DECIMAL(18, 3)", "d6": "DECIMAL(18, 6)",
+    "str": "VARCHAR",
+    "int": "INTEGER",
+    "date": "DATE",
+    "d2": "DECIMAL(18, 2)",
+    "d3": "DECIMAL(18, 3)",
+    "d6": "DECIMAL(18, 6)",
 }
 CSV_EXPR = {"d2": 2, "d3": 3, "d6": 6}  # decimals; German marks: 1.234,56
 
@@ -69,8 +116,14 @@ def _csv_expr(col: str, kind: str) -> str:
 
 
 def _write(
-    con: duckdb.DuckDBPyConnection, source: str, src_sql: str, path: Path, fmt: str,
-    order_by: str, *, bom: bool = False,
+    con: duckdb.DuckDBPyConnection,
+    source: str,
+    src_sql: str,
+    path: Path,
+    fmt: str,
+    order_by: str,
+    *,
+    bom: bool = False,
 ) -> None:
     """COPY ``src_sql`` (which has the contract's column names) to path in the contract format."""
     cols = COLUMNS[source]
@@ -80,9 +133,13 @@ def _write(
         opts = "FORMAT parquet, COMPRESSION zstd"
     else:
         names = [("\ufeff" if bom and i == 0 else "") + n for i, (n, _) in enumerate(cols)]
-        sel = ", ".join(f'{_csv_expr(f"s.{n}", k)} AS "{a}"' for (n, k), a in zip(cols, names, strict=True))
+        sel = ", ".join(
+            f'{_csv_expr(f"s.{n}", k)} AS "{a}"' for (n, k), a in zip(cols, names, strict=True)
+        )
         opts = "FORMAT csv, HEADER, DELIMITER ';', QUOTE '\"', DATEFORMAT '%d.%m.%Y'"
-    con.execute(f"COPY (SELECT {sel} FROM ({src_sql}) s ORDER BY {order_by}) TO '{target}' ({opts})")
+    con.execute(
+        f"COPY (SELECT {sel} FROM ({src_sql}) s ORDER BY {order_by}) TO '{target}' ({opts})"
+    )
 
 
 def _month_quotas(total: int, start: date, months: int) -> list[int]:
@@ -132,7 +189,10 @@ def generate(
     out_dir = Path(out_dir)
     n_customers = min(30_000, max(60, invoice_lines // 2000))
     ctx = facts.Ctx(
-        seed=seed, start=start, end=_add_months(start, months), months=months,
+        seed=seed,
+        start=start,
+        end=_add_months(start, months),
+        months=months,
         n_products=min(2000, max(50, invoice_lines // 5000)),
     )
     customers, spikes = build_customers(n_customers, ctx.n_products, start, months, seed)
@@ -176,14 +236,24 @@ def _write_all(
             continue
         month = _add_months(ctx.start, m)
         off = offsets.setdefault(month.year, [0, 0])
-        n_inv, n_cn, lines = facts.invoice_month(con, ctx, m, quota, tuple(off), width, quota // 2 + 20)
+        n_inv, n_cn, lines = facts.invoice_month(
+            con, ctx, m, quota, tuple(off), width, quota // 2 + 20
+        )
         if lines < quota:  # unlucky draw of line counts: use the (always sufficient) maximum
             n_inv, n_cn, lines = facts.invoice_month(con, ctx, m, quota, tuple(off), width, quota)
         off[0], off[1] = off[0] + n_inv, off[1] + n_cn
         src = """SELECT *, CASE WHEN is_cn THEN 'credit_note' ELSE 'invoice' END AS document_type
                  FROM lines"""
         path = out / "invoice_lines" / f"invoice_lines_{month:%Y-%m}.{ext}"
-        _write(con, "invoice_lines", src, path, fmt, "invoice_date, invoice_number, line_number", bom=True)
+        _write(
+            con,
+            "invoice_lines",
+            src,
+            path,
+            fmt,
+            "invoice_date, invoice_number, line_number",
+            bom=True,
+        )
     counts["invoice_lines"] = total
     con.execute("DROP TABLE IF EXISTS lines; DROP TABLE IF EXISTS inv")
 
@@ -199,7 +269,14 @@ def _write_all(
     """)
     for year in range(ctx.start.year, _add_months(ctx.end, -1).year + 1):
         src = f"SELECT * FROM ded_out WHERE year(booking_date) = {year}"
-        _write(con, "deductions", src, out / "deductions" / f"deductions_{year}.{ext}", fmt, "deduction_id")
+        _write(
+            con,
+            "deductions",
+            src,
+            out / "deductions" / f"deductions_{year}.{ext}",
+            fmt,
+            "deduction_id",
+        )
     counts["deductions"] = n
 
     # service tickets and visit reports
@@ -219,6 +296,13 @@ def _write_all(
     rates = build_rates(ctx.start, ctx.months, ctx.seed)
     con.register("rates_arrow", rates)
     path = out / "exchange_rates" / f"exchange_rates.{ext}"
-    _write(con, "exchange_rates", "SELECT * FROM rates_arrow", path, fmt, "rate_date, from_currency, to_currency")
+    _write(
+        con,
+        "exchange_rates",
+        "SELECT * FROM rates_arrow",
+        path,
+        fmt,
+        "rate_date, from_currency, to_currency",
+    )
     counts["exchange_rates"] = rates.num_rows
     return counts

@@ -52,7 +52,9 @@ class Column(_Strict):
     @classmethod
     def _known_type(cls, v: str) -> str:
         if v not in SIMPLE_TYPES and not DECIMAL_TYPE.match(v):
-            raise ValueError(f"unknown type {v!r}; use one of {sorted(SIMPLE_TYPES)} or decimal(p,s)")
+            raise ValueError(
+                f"unknown type {v!r}; use one of {sorted(SIMPLE_TYPES)} or decimal(p,s)"
+            )
         return v
 
     @property
@@ -113,7 +115,7 @@ class SourceContract(_Strict):
         names = {c.name for c in self.columns}
         used = list(self.unique_key) + [r.column for r in self.references]
         if self.currency:
-            used += [self.currency.column] + ([self.currency.date_column] or [])
+            used += [self.currency.column, self.currency.date_column]
         for col in used:
             if col and col not in names:
                 raise ValueError(f"column {col!r} is used in a rule but not declared in columns")
@@ -155,8 +157,9 @@ def load_contracts(sources_dir: Path = SOURCES_DIR) -> dict[str, SourceContract]
     for c in contracts.values():
         for ref in c.depends_on:
             if ref not in contracts:
-                raise ContractError(f"{sources_dir / (c.name + '.yml')}: references: unknown "
-                                    f"source {ref!r}")
+                raise ContractError(
+                    f"{sources_dir / (c.name + '.yml')}: references: unknown source {ref!r}"
+                )
     ordered: dict[str, SourceContract] = {}
 
     def visit(c: SourceContract) -> None:

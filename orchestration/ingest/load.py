@@ -20,6 +20,7 @@ from orchestration.ingest.parsing import column_sql
 from orchestration.ingest.readers import IngestError, discover, load_raw
 from orchestration.settings import Settings
 
+
 @dataclass
 class IngestResult:
     source: str
@@ -69,9 +70,7 @@ def _parse_file(con: duckdb.DuckDBPyConnection, contract: SourceContract, path: 
         expr, probs = column_sql(col, raw.columns.get(col.name), raw.fmt)
         typed.append(f"{expr} AS {quote_ident(col.name)}")
         problems += probs
-    record = ", ".join(
-        f"{quote_literal(src)}: {quote_ident(src)}" for src in raw.columns.values()
-    )
+    record = ", ".join(f"{quote_literal(src)}: {quote_ident(src)}" for src in raw.columns.values())
     con.execute(
         f"""
         INSERT INTO _parsed
@@ -94,8 +93,9 @@ def _parse_file(con: duckdb.DuckDBPyConnection, contract: SourceContract, path: 
         )
 
 
-def _apply_row_rules(con: duckdb.DuckDBPyConnection, contract: SourceContract,
-                     settings: Settings) -> None:
+def _apply_row_rules(
+    con: duckdb.DuckDBPyConnection, contract: SourceContract, settings: Settings
+) -> None:
     """Rules that need other sources or other rows: references, exchange rates, duplicates."""
     for ref in contract.references:
         target = settings.ingested_dir / f"{ref.source}.parquet"
@@ -113,8 +113,9 @@ def _apply_row_rules(con: duckdb.DuckDBPyConnection, contract: SourceContract,
     _mark_duplicates(con, contract)
 
 
-def _check_rates(con: duckdb.DuckDBPyConnection, contract: SourceContract,
-                 settings: Settings) -> None:
+def _check_rates(
+    con: duckdb.DuckDBPyConnection, contract: SourceContract, settings: Settings
+) -> None:
     rule = contract.currency
     assert rule is not None
     rates = quote_literal(str(settings.ingested_dir / f"{EXCHANGE_RATES}.parquet"))
@@ -171,8 +172,12 @@ def _mark_duplicates(con: duckdb.DuckDBPyConnection, contract: SourceContract) -
     )
 
 
-def _write_outputs(con: duckdb.DuckDBPyConnection, contract: SourceContract, settings: Settings,
-                   result: IngestResult) -> None:
+def _write_outputs(
+    con: duckdb.DuckDBPyConnection,
+    contract: SourceContract,
+    settings: Settings,
+    result: IngestResult,
+) -> None:
     result.raw_rows = con.execute("SELECT count(*) FROM _parsed").fetchone()[0]
     result.duplicate_rows = con.execute(
         "SELECT count(*) FROM _parsed WHERE list_contains(list_transform(_problems, "
@@ -220,4 +225,6 @@ def _copy_atomic(con: duckdb.DuckDBPyConnection, query: str, target: Path) -> No
 
 
 def _count(con: duckdb.DuckDBPyConnection, path: Path) -> int:
-    return con.execute(f"SELECT count(*) FROM read_parquet({quote_literal(str(path))})").fetchone()[0]
+    return con.execute(f"SELECT count(*) FROM read_parquet({quote_literal(str(path))})").fetchone()[
+        0
+    ]

@@ -10,7 +10,6 @@ from orchestration.duck import quote_ident, quote_literal
 from orchestration.ingest.contracts import Column, cost_categories
 
 
-
 def german_number_pattern(scale: int) -> str:
     """1.234.567,89 or 1234567,89; sign in front or SAP-style at the end; at most `scale` decimals
     (more would be rounded away silently, so such a value is rejected instead)."""
@@ -37,9 +36,7 @@ def typed_expr(col: Column, raw: str, fmt: str) -> str:
             f"replace(replace(rtrim({text}, '-'), '.', ''), ',', '.') AS {t}) END"
         )
     if col.type == "date":
-        return (
-            f"COALESCE(try_strptime({text}, '%d.%m.%Y'), try_strptime({text}, '%Y-%m-%d'))::DATE"
-        )
+        return f"COALESCE(try_strptime({text}, '%d.%m.%Y'), try_strptime({text}, '%Y-%m-%d'))::DATE"
     return _normalize(col, text)
 
 

@@ -80,8 +80,10 @@ def _read_csv(con: duckdb.DuckDBPyConnection, path: Path, table: str) -> list[tu
         )
     except duckdb.Error as e:
         raise IngestError(f"{path}: cannot be read as a ';'-separated CSV: {e}") from None
+    # One row per rejected line (DuckDB reports e.g. each missing column separately).
     return con.execute(
-        "SELECT line, error_type, error_message, csv_line FROM _csv_reject_errors ORDER BY line"
+        "SELECT line, min(error_type), min(error_message), min(csv_line) "
+        "FROM _csv_reject_errors GROUP BY line ORDER BY line"
     ).fetchall()
 
 
@@ -107,6 +109,6 @@ def _transcode_cp1252(src: Path, dst: Path) -> None:
             shutil.copyfileobj(reader, writer, 1 << 20)
     except UnicodeDecodeError as e:
         raise IngestError(
-            f"{src}: neither UTF-8 nor Windows-1252 (byte {e.object[e.start:e.end]!r} "
+            f"{src}: neither UTF-8 nor Windows-1252 (byte {e.object[e.start : e.end]!r} "
             f"at offset {e.start} of a chunk)"
         ) from None

@@ -1,0 +1,62 @@
+"""Shared fixtures: a temporary data root with small raw files written in code."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from orchestration.settings import Settings
+
+RATES = "rate_date;from_currency;to_currency;rate\n01.01.2024;EUR;CHF;0,950000\n01.01.2024;USD;CHF;0,880000\n"
+CUSTOMERS_HEADER = (
+    "customer_id;customer_name;customer_group_id;customer_group_name;country;currency;"
+    "customer_since;payment_net_days;cash_discount_pct;cash_discount_days\n"
+)
+INVOICE_HEADER = (
+    "invoice_number;line_number;invoice_date;customer_id;product_id;quantity;unit_price;currency;"
+    "document_type;standard_cost_per_unit;due_date;payment_date\n"
+)
+
+
+@pytest.fixture
+def data_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("KAM_DATA_DIR", str(tmp_path))
+    (tmp_path / "raw").mkdir()
+    return tmp_path
+
+
+@pytest.fixture
+def settings(data_root: Path) -> Settings:
+    s = Settings.load()
+    s.ensure_dirs()
+    return s
+
+
+@pytest.fixture
+def write_raw(data_root: Path) -> Callable[..., Path]:
+    """write_raw("invoice_lines", "a.csv", text, encoding="utf-8-sig") -> path."""
+
+    def _write(source: str, name: str, text: str, encoding: str = "utf-8") -> Path:
+        folder = data_root / "raw" / source
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / name
+        path.write_bytes(text.encode(encoding))
+        return path
+
+    return _write
+
+
+@pytest.fixture
+def base_sources(write_raw) -> None:
+    """Rates and two customers (one in a group), enough for invoice-line tests."""
+    write_raw("exchange_rates", "rates.csv", RATES)
+    write_raw(
+        "customers",
+        "customers.csv",
+        CUSTOMERS_HEADER
+        + "C1;Müller & Söhne GmbH;G1;Müller Gruppe;CH;CHF;01.01.2020;30;2,00;10\n"
+        + "C2;Société Générale de Pièces;;;FR;EUR;15.03.2021;60;;\n",
+        encoding="cp1252",
+    )

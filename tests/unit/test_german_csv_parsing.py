@@ -1,0 +1,88 @@
+"""German ERP CSV: numbers, dates and encodings are parsed in DuckDB SQL (orchestration/ingest)."""
+
+from decimal import Decimal
+
+import duckdb
+import pytest
+
+from orchestration.ingest.contracts import Column
+from orchestration.ingest.parsing import column_sql
+
+
+def parse(value: str | None, type_: str) -> tuple[object, list[str]]:
+    col = Column(name="v", type=type_, description="test column")
+    typed, problems = column_sql(col, "v", "csv")
+    checks = ", ".join(problems) or "NULL"
+    row = duckdb.execute(
+        f"SELECT {typed}, list_filter([{checks}]::VARCHAR[], lambda x: x IS NOT NULL) "
+        "FROM (SELECT ?::VARCHAR AS v)",
+        [value],
+    ).fetchone()
+    return row[0], row[1]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("1.234,56", Decimal("1234.56")),
+        ("1234,56", Decimal("1234.56")),
+        ("1.234.567,8", Decimal("1234567.80")),
+        ("-1.234,56", Decimal("-1234.56")),
+        ("1.234,56-", Decimal("-1234.56")),  # SAP puts the sign at the end
+        ("0,5", Decimal("0.50")),
+        ("  42 ", Decimal("42.00")),
+        ("7", Decimal("7.00")),
+    ],
+)
+def test_german_decimal_numbers(text, expected):
+    value, problems = parse(text, "decimal(18,2)")
+    assert value == expected
+    assert problems == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "1,234.56",  # English format: would silently become 1.23456 thousand
+        "1.2345",  # a dot is a thousands mark, so it needs exactly three digits after it
+        "12,345",  # three decimals where two are declared: rounding would lose money
+        "abc",
+        "1.234,5,6",
+    ],
+)
+def test_rejects_numbers_that_are_not_german_or_lose_precision(text):
+    value, problems = parse(text, "decimal(18,2)")
+    assert value is None
+    assert problems == [f'unparseable number (German format, at most 2 decimals) in v: "{text}"']
+
+
+def test_integer_rejects_fractions():
+    assert parse("1.500", "integer") == (1500, [])
+    value, problems = parse("1,5", "integer")
+    assert value is None and problems[0].startswith("unparseable whole number in v")
+
+
+@pytest.mark.parametrize(
+    ("text", "iso"),
+    [("05.01.2024", "2024-01-05"), ("5.1.2024", "2024-01-05"), ("2024-01-05", "2024-01-05")],
+)
+def test_dates(text, iso):
+    value, problems = parse(text, "date")
+    assert str(value) == iso and problems == []
+
+
+@pytest.mark.parametrize("text", ["31.02.2024", "2024/01/05", "05.01.24x"])
+def test_invalid_dates_are_problems(text):
+    value, problems = parse(text, "date")
+    assert value is None
+    assert problems == [f'unparseable date (dd.mm.yyyy) in v: "{text}"']
+
+
+def test_empty_is_missing_not_zero():
+    col = Column(name="v", type="decimal(18,2)", required=True, description="x")
+    typed, problems = column_sql(col, "v", "csv")
+    value, found = duckdb.execute(
+        f"SELECT {typed}, list_filter([{', '.join(problems)}]::VARCHAR[], lambda x: x IS NOT NULL)"
+        " FROM (SELECT '  '::VARCHAR AS v)"
+    ).fetchone()
+    assert value is None and found == ["missing v"]
