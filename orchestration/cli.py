@@ -64,3 +64,12 @@ def refresh() -> None:
         )
         sys.exit(1)
     click.echo(f"published {outcome.current} in {outcome.seconds:.1f} s")
+
+
+@main.command("dbt-sources")
+def dbt_sources() -> None:
+    """Regenerate the dbt source definitions from the raw data contracts in sources/."""
+    from orchestration.ingest.dbt_sources import SOURCES_YML, write_dbt_sources
+
+    write_dbt_sources()
+    click.echo(f"wrote {SOURCES_YML}")

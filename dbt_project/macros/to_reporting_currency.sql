@@ -5,7 +5,8 @@
     totals reconcile exactly with any sum over the same lines.
 #}
 {% macro fx_join(alias, currency_column, date_column) -%}
-    asof left join {{ ref("int_exchange_rates_to_reporting") }} as fx
+    asof left join
+        {{ ref("int_exchange_rates_to_reporting") }} as fx
         on fx.currency = {{ alias }}.{{ currency_column }}
         and {{ alias }}.{{ date_column }} >= fx.rate_date
 {%- endmacro %}

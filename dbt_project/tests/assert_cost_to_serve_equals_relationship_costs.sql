@@ -1,5 +1,6 @@
 {{ config(meta={"dagster": {"ref": {"name": "cost_to_serve"}}}) }}
--- Per account and month, the cost-to-serve categories add up to relationship_costs exactly,
+-- Per account and month, the cost-to-serve categories add up to relationship_costs
+-- exactly,
 -- and every cost line is counted once.
 with
     cts as (

@@ -1,4 +1,5 @@
--- Every relationship-cost booking, one row per source row, with its category and origin.
+-- Every relationship-cost booking, one row per source row, with its category and
+-- origin.
 -- Direct costs: the source row names the customer.
 with
     bookings as (
@@ -9,7 +10,8 @@ with
             service_date as cost_date,
             cost_category,
             currency,
-            {{ money("hours * hourly_rate") }} + material_amount as amount_document_currency,
+            {{ money("hours * hourly_rate") }}
+            + material_amount as amount_document_currency,
             source_file,
             source_row
         from {{ ref("stg_erp__service_logs") }}
@@ -23,8 +25,9 @@ with
             visit_date as cost_date,
             'consulting_and_visits' as cost_category,
             currency,
-            {{ money("hours * hourly_rate") }} + travel_amount + expense_amount
-            as amount_document_currency,
+            {{ money("hours * hourly_rate") }}
+            + travel_amount
+            + expense_amount as amount_document_currency,
             source_file,
             source_row
         from {{ ref("stg_erp__visit_costs") }}
@@ -46,5 +49,6 @@ select
     b.source_file,
     b.source_row
 from bookings as b
-left join {{ ref("int_customer_accounts") }} as a on b.customer_id = a.customer_id
-{{ fx_join("b", "currency", "cost_date") }}
+left join
+    {{ ref("int_customer_accounts") }} as a on b.customer_id = a.customer_id
+    {{ fx_join("b", "currency", "cost_date") }}

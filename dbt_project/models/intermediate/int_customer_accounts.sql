@@ -1,11 +1,11 @@
--- Each sold-to customer belongs to one key account: its customer group, or itself when standalone.
+-- Each sold-to customer belongs to one key account: its customer group, or itself
+-- when standalone.
 select
     customer_id,
     customer_name,
     coalesce(customer_group_id, customer_id) as account_id,
     coalesce(
-        max(customer_group_name) over (partition by customer_group_id),
-        customer_name
+        max(customer_group_name) over (partition by customer_group_id), customer_name
     ) as account_name,
     customer_group_id is null as is_standalone,
     country,

@@ -1,8 +1,5 @@
 -- Rates into the reporting currency; the reporting currency itself converts at 1.
-select
-    rate_date,
-    from_currency as currency,
-    rate
+select rate_date, from_currency as currency, rate
 from {{ ref("stg_erp__exchange_rates") }}
 where to_currency = '{{ var("reporting_currency") }}'
 

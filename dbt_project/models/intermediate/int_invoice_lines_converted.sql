@@ -1,9 +1,8 @@
--- One row per accepted invoice line, signed (credit notes negative) and in the reporting currency.
+-- One row per accepted invoice line, signed (credit notes negative) and in the
+-- reporting currency.
 with
     lines as (
-        select
-            *,
-            case when document_type = 'credit_note' then -1 else 1 end as sign
+        select *, case when document_type = 'credit_note' then -1 else 1 end as sign
         from {{ ref("stg_erp__invoice_lines") }}
     )
 
@@ -27,5 +26,6 @@ select
     l.source_file,
     l.source_row
 from lines as l
-left join {{ ref("int_customer_accounts") }} as a on l.customer_id = a.customer_id
-{{ fx_join("l", "currency", "invoice_date") }}
+left join
+    {{ ref("int_customer_accounts") }} as a on l.customer_id = a.customer_id
+    {{ fx_join("l", "currency", "invoice_date") }}

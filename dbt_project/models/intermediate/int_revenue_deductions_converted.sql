@@ -1,4 +1,5 @@
--- Revenue deductions (bonuses, cash discounts, rebates, promotions) in the reporting currency,
+-- Revenue deductions (bonuses, cash discounts, rebates, promotions) in the reporting
+-- currency,
 -- booked in the month of their booking date.
 select
     d.deduction_id,
@@ -17,5 +18,6 @@ select
     d.source_file,
     d.source_row
 from {{ ref("stg_erp__deductions") }} as d
-left join {{ ref("int_customer_accounts") }} as a on d.customer_id = a.customer_id
-{{ fx_join("d", "currency", "booking_date") }}
+left join
+    {{ ref("int_customer_accounts") }} as a on d.customer_id = a.customer_id
+    {{ fx_join("d", "currency", "booking_date") }}

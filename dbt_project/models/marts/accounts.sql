@@ -3,7 +3,10 @@ with
     sites as (select * from {{ ref("int_customer_accounts") }}),
 
     revenue_by_site as (
-        select customer_id, sum(gross_revenue) as gross_revenue, min(invoice_date) as first_invoice,
+        select
+            customer_id,
+            sum(gross_revenue) as gross_revenue,
+            min(invoice_date) as first_invoice,
             max(invoice_date) as last_invoice
         from {{ ref("int_invoice_lines_converted") }}
         group by all
@@ -16,7 +19,9 @@ select
     string_agg(s.customer_id, ', ' order by s.customer_id) as site_ids,
     -- The country and currency of the account's largest site by revenue.
     first(s.country order by r.gross_revenue desc nulls last, s.customer_id) as country,
-    first(s.invoicing_currency order by r.gross_revenue desc nulls last, s.customer_id) as currency,
+    first(
+        s.invoicing_currency order by r.gross_revenue desc nulls last, s.customer_id
+    ) as currency,
     bool_and(s.is_standalone) as is_standalone,
     min(s.customer_since) as customer_since,
     min(r.first_invoice) as first_invoice_date,

@@ -1,4 +1,5 @@
--- Relationship costs per account, month and cost category (the cost-to-serve), reporting currency.
+-- Relationship costs per account, month and cost category (the cost-to-serve),
+-- reporting currency.
 -- Sums to key_account_value.relationship_costs per account and month.
 select
     l.account_id,

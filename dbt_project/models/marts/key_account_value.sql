@@ -1,7 +1,8 @@
--- The key-account value waterfall per account (customer group) and month, reporting currency.
---   net_revenue       = gross_revenue - revenue_deductions
---   gross_margin      = net_revenue - cogs                       (contribution I)
---   key_account_value = gross_margin - relationship_costs         (contribution II)
+-- The key-account value waterfall per account (customer group) and month, reporting
+-- currency.
+-- net_revenue       = gross_revenue - revenue_deductions
+-- gross_margin      = net_revenue - cogs                       (contribution I)
+-- key_account_value = gross_margin - relationship_costs         (contribution II)
 with
     revenue as (
         select account_id, month, sum(gross_revenue) as gross_revenue, sum(cogs) as cogs
@@ -14,7 +15,9 @@ with
             account_id,
             month,
             sum(amount) filter (where deduction_type = 'bonus') as bonuses,
-            sum(amount) filter (where deduction_type = 'cash_discount') as cash_discounts,
+            sum(amount) filter (
+                where deduction_type = 'cash_discount'
+            ) as cash_discounts,
             sum(amount) filter (where deduction_type = 'rebate') as rebates,
             sum(amount) filter (where deduction_type = 'promotion') as promotions
         from {{ ref("int_revenue_deductions_converted") }}
@@ -28,11 +31,14 @@ with
     ),
 
     account_months as (
-        select account_id, month from revenue
+        select account_id, month
+        from revenue
         union
-        select account_id, month from deductions
+        select account_id, month
+        from deductions
         union
-        select account_id, month from costs
+        select account_id, month
+        from costs
     ),
 
     waterfall as (
@@ -61,7 +67,9 @@ select
     cast(cash_discounts as decimal(18, 2)) as cash_discounts,
     cast(rebates as decimal(18, 2)) as rebates,
     cast(promotions as decimal(18, 2)) as promotions,
-    cast(bonuses + cash_discounts + rebates + promotions as decimal(18, 2)) as revenue_deductions,
+    cast(
+        bonuses + cash_discounts + rebates + promotions as decimal(18, 2)
+    ) as revenue_deductions,
     cast(gross_revenue - revenue_deductions as decimal(18, 2)) as net_revenue,
     cast(cogs as decimal(18, 2)) as cogs,
     cast(net_revenue - cogs as decimal(18, 2)) as gross_margin,

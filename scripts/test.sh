@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# The whole check: locked install, lint (Python and SQL), then the test suite.
+# Called by the README's test command and by .ci/run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+python3 -m uv sync --locked
+python3 -m uv run --locked ruff check .
+python3 -m uv run --locked ruff format --check .
+python3 -m uv run --locked sqlfmt --check dbt_project
+python3 -m uv run --locked pytest -n 2 "$@"
