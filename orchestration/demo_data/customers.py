@@ -48,6 +48,7 @@ TRADES = {
 }
 FORMS = {
     "CH": "AG,AG,GmbH",
+    "CH-latin": "SA,SA,Sàrl",  # French/Italian-speaking Switzerland
     "DE": "GmbH,GmbH & Co. KG,AG,KG",
     "AT": "GmbH,Ges.m.b.H.,AG",
     "FR": "SA,SAS,SARL",
@@ -59,6 +60,7 @@ FIXED_GROUPS = [
     ("Müller & Söhne", "de", "CH", "GmbH"),
     ("Société Mécanique Girard", "fr", "FR", "SA"),
 ]
+FIXED_SEATS = [("CH", "Zürich"), ("FR", "Lyon")]
 ODD_NAMES = ["Bösch Werkzeuge AG; Filiale Wil", 'Genossenschaft "Metall Ost"']
 
 
@@ -76,8 +78,12 @@ def _lang(country: str, city: str) -> str:
     return {"FR": "fr", "IT": "it", "NL": "nl", "US": "en"}.get(country, "de")
 
 
-def _company(lang: str, country: str, rng: random.Random) -> str:
-    s, t, f = _pick(SURNAMES[lang], rng), _pick(TRADES[lang], rng), _pick(FORMS[country], rng)
+def _form(country: str, lang: str, rng: random.Random) -> str:
+    return _pick(FORMS["CH-latin" if country == "CH" and lang in ("fr", "it") else country], rng)
+
+
+def _company(lang: str, country: str, rng: random.Random, f: str = "") -> str:
+    s, t, f = _pick(SURNAMES[lang], rng), _pick(TRADES[lang], rng), f or _form(country, lang, rng)
     patterns = {
         "de": [
             f"{s} {t} {f}",
@@ -99,7 +105,7 @@ def _group_name(base: str, lang: str) -> str:
     )
 
 
-def _add_months(d: date, n: int) -> date:
+def add_months(d: date, n: int) -> date:
     y, m = divmod(d.month - 1 + n, 12)
     return date(d.year + y, m + 1, 1)
 
@@ -123,8 +129,8 @@ def build_customers(
     key_ranks = rng.sample(range(top), n_key)
     mid_ranks = rng.sample(range(top, min(n, top + 8 * n_mid)), n_mid)
     rank_kind: dict[int, tuple[str, int]] = {}
-    sites = [(g, i) for g, size in enumerate(key_sizes) for i in range(size)]
-    for r, (g, _) in zip(key_ranks, sites, strict=True):
+    ksites = [g for g, size in enumerate(key_sizes) for _ in range(size)]
+    for r, g in zip(key_ranks, ksites, strict=True):
         rank_kind[r] = ("key", g)
     msites = [g for g, size in enumerate(mid_sizes) for _ in range(size)]
     for r, g in zip(mid_ranks, msites, strict=True):
@@ -137,26 +143,18 @@ def build_customers(
         else:
             country = _weighted(COUNTRIES, rng)
             lang = _lang(country, _pick(CITIES[country], rng))
-            form = _pick(FORMS[country], rng)
-            base = _company(lang, country, rng).removesuffix(" " + form)
+            form = _form(country, lang, rng)
+            base = _company(lang, country, rng, form).removesuffix(" " + form)
         net = _weighted([(30, 40), (45, 20), (60, 30), (90, 10)], rng)
-        key = g < len(key_sizes)
-        groups.append(
-            dict(
-                base=base,
-                lang=lang,
-                country=country,
-                form=form,
-                net=net,
-                cd=rng.choice([(2.0, 10), (3.0, 14), (0.0, 0)]) if key else (0.0, 0),
-                bonus=rng.choice([2.0, 2.5, 3.0, 3.5, 4.0])
-                if key
-                else round(rng.uniform(1, 2), 1)
-                if rng.random() < 0.6
-                else 0.0,
-                rebate=round(rng.uniform(0.5, 1.5), 1) if key and rng.random() < 0.5 else 0.0,
-            )
-        )
+        if g < len(key_sizes):  # group contract: terms, year-end bonus, maybe quarterly rebate
+            cd = rng.choice([(2.0, 10), (3.0, 14), (0.0, 0)])
+            bonus = rng.choice([2.0, 2.5, 3.0, 3.5, 4.0])
+            rebate = round(rng.uniform(0.5, 1.5), 1) if rng.random() < 0.5 else 0.0
+        else:
+            cd, rebate = (0.0, 0), 0.0
+            bonus = round(rng.uniform(1, 2), 1) if rng.random() < 0.6 else 0.0
+        grp = dict(base=base, lang=lang, country=country, form=form, net=net, cd=cd)
+        groups.append(grp | {"bonus": bonus, "rebate": rebate})
     first_ms = [0] * n
     rows: list[dict] = []
     names: set[str] = set()
@@ -168,6 +166,9 @@ def build_customers(
             grp = groups[g]
             country = grp["country"] if rng.random() < 0.6 else _weighted(COUNTRIES, rng)
             city = _pick(CITIES[country], rng)
+            if g < len(FIXED_SEATS) and "seat" not in grp:  # one site at the group's seat
+                country, city = FIXED_SEATS[g]
+                grp["seat"] = city
             name = f"{grp['base']} {grp['form']}, Werk {city}"
             net, (cd_pct, cd_days) = grp["net"], grp["cd"]
             bonus, rebate = grp["bonus"], grp["rebate"]
@@ -189,12 +190,17 @@ def build_customers(
         names.add(name)
         if not key and new_window > 0 and rng.random() < 0.12:
             mi = rng.randrange(new_window)
-            ms = _add_months(start, mi)
-            since = ms + timedelta(days=rng.randrange((_add_months(ms, 1) - ms).days))
+            ms = add_months(start, mi)
+            since = ms + timedelta(days=rng.randrange((add_months(ms, 1) - ms).days))
             first_ms[r] = mi + 1
         else:
             since = start - timedelta(days=rng.randint(1100 if key else 30, 9000))
         late = rng.random() < (0.2 if key else 0.1)
+        if key:
+            disc, qty_mult = rng.uniform(0.08, 0.15), rng.uniform(2.5, 4.0)
+        else:
+            disc = rng.uniform(0.03, 0.08) if g >= 0 else rng.uniform(0, 0.05) * (1 - r / n)
+            qty_mult = 0.5 + 2.5 * (1 - r / n) ** 4
         profile = 1 if cd_pct and rng.random() < 0.7 else 2 if late else 0
         w_rank = ((r + 1) / n) ** (1 / 3) - (r / n) ** (1 / 3)
         rows.append(
@@ -211,12 +217,8 @@ def build_customers(
                 kind=kind,
                 pay_profile=profile,
                 late_mean=rng.randint(15, 80),
-                disc=rng.uniform(0.08, 0.15)
-                if key
-                else rng.uniform(0.03, 0.08)
-                if g >= 0
-                else rng.uniform(0, 0.05) * (1 - r / n),
-                qty_mult=rng.uniform(2.5, 4.0) if key else 0.5 + 2.5 * (1 - r / n) ** 4,
+                disc=disc,
+                qty_mult=qty_mult,
                 growth=rng.uniform(-0.05, 0.2) if key else rng.uniform(-0.15, 0.25),
                 bonus_pct=bonus,
                 rebate_pct=rebate,
@@ -288,7 +290,7 @@ def build_rates(start: date, months: int, seed: int) -> pa.Table:
         eur = min(0.98, max(0.93, eur + rng.gauss(0, 0.006)))
         usd = min(0.92, max(0.85, usd + rng.gauss(0, 0.008)))
         e, u = round(eur, 6), round(usd, 6)
-        d = _add_months(start, i)
+        d = add_months(start, i)
         pairs = [("EUR", "CHF", e), ("USD", "CHF", u), ("CHF", "EUR", 1 / e), ("CHF", "USD", 1 / u)]
         pairs += [("EUR", "USD", e / u), ("USD", "EUR", u / e)]
         rows += [

@@ -76,10 +76,10 @@ def setup(con: duckdb.DuckDBPyConnection, ctx: Ctx, spikes: list) -> None:
             SELECT c.cidx, mo.m,
                 greatest(1, round(c.w_sales * {growth} * coalesce({ramp}, 1) * coalesce({slump}, 1)
                     * (0.7 + 0.6 * {U(ctx, 10, "c.cidx", "mo.m")})))::BIGINT AS ws,
-                greatest(1, round(c.w_service * (0.7 + 0.6 * {U(ctx, 11, "c.cidx", "mo.m")})))::BIGINT
-                    AS wsv,
-                greatest(1, round(c.w_visit * (0.7 + 0.6 * {U(ctx, 12, "c.cidx", "mo.m")})))::BIGINT
-                    AS wv
+                greatest(1, round(c.w_service * (0.7 + 0.6 * {U(ctx, 11, "c.cidx", "mo.m")})
+                    ))::BIGINT AS wsv,
+                greatest(1, round(c.w_visit * (0.7 + 0.6 * {U(ctx, 12, "c.cidx", "mo.m")})
+                    ))::BIGINT AS wv
             FROM customers c JOIN months mo
               ON mo.m >= c.first_m AND (c.churn_m IS NULL OR mo.m < c.churn_m)
         )
@@ -157,8 +157,8 @@ def invoice_month(
                 || lpad((seq + CASE WHEN is_cn THEN {off_cn} ELSE {off_inv} END)::VARCHAR,
                         {width}, '0') AS invoice_number,
             invoice_date + payment_net_days AS due_date,
-            CASE WHEN invoice_date + pay_days < DATE '{ctx.end}' THEN invoice_date + pay_days
-                END AS payment_date
+            CASE WHEN workday(invoice_date + pay_days) < DATE '{ctx.end}'
+                THEN workday(invoice_date + pay_days) END AS payment_date
         FROM x
     """)
     n_inv, n_cn, lines = con.execute(
@@ -169,6 +169,8 @@ def invoice_month(
     lu = lambda tag: u(tag, "k", "line_number")  # noqa: E731
     q = f"600 / p.list_chf * y.qty_mult * exp(0.7 * {normal(ctx, 31, str(m), 'k', 'line_number')})"
     yi = f"({yr} - {ctx.start.year})"
+    cn_share = "(CASE WHEN is_cn THEN 0.3 ELSE 1 END)"  # credit notes return part of a delivery
+    cust_price = U(ctx, 32, "y.cidx", "y.pidx")  # customer-specific price per product
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE lines AS
         WITH x AS (SELECT inv.*, unnest(range(1, nl + 1)) AS line_number FROM inv),
@@ -178,11 +180,10 @@ def invoice_month(
             FROM x
         )
         SELECT y.*, p.product_id,
-            (CASE WHEN p.fractional THEN greatest(0.1, round({q} * (CASE WHEN is_cn THEN 0.3 ELSE 1 END), 3))
-                  ELSE greatest(1, round({q} * (CASE WHEN is_cn THEN 0.3 ELSE 1 END))) END
-            )::DECIMAL(18, 3) AS quantity,
+            (CASE WHEN p.fractional THEN greatest(0.1, round({q} * {cn_share}, 3))
+                  ELSE greatest(1, round({q} * {cn_share})) END)::DECIMAL(18, 3) AS quantity,
             greatest(0.05, round(p.list_chf * pow(1.03, {yi}) * (1 - y.disc) / y.fx
-                * (0.98 + 0.04 * {U(ctx, 32, "y.cidx", "y.pidx")}), 2))::DECIMAL(18, 2) AS unit_price,
+                * (0.98 + 0.04 * {cust_price}), 2))::DECIMAL(18, 2) AS unit_price,
             greatest(0.01, round(p.list_chf * p.cost_ratio * pow(1.02, {yi}) / y.fx, 2)
                 )::DECIMAL(18, 2) AS standard_cost_per_unit
         FROM y JOIN products p USING (pidx)
@@ -211,22 +212,27 @@ def invoice_month(
 def period_deductions(con: duckdb.DuckDBPyConnection, ctx: Ctx) -> None:
     """Year-end bonuses, quarterly rebates and promotions from the customer-month revenue."""
     s, e = f"DATE '{ctx.start}'", f"DATE '{ctx.end}'"
-    rev = "(SELECT r.cidx, mo.*, r.rev FROM cm_rev r JOIN months mo USING (m))"
+    rev = (
+        "(SELECT r.cidx, mo.*, r.rev::DECIMAL(20, 5) AS rev FROM cm_rev r JOIN months mo USING (m))"
+    )
+    jan = f"make_date(r.yr + 1, 1, 10 + floor(20 * {U(ctx, 41, 'r.cidx', 'r.yr')})::INT)"
     con.execute(f"""
         INSERT INTO ded
         SELECT r.cidx,
             CASE WHEN {U(ctx, 40, "r.cidx", "r.yr")} < 0.5 AND make_date(r.yr + 1, 1, 31) < {e}
-                THEN make_date(r.yr + 1, 1, 10 + floor(20 * {U(ctx, 41, "r.cidx", "r.yr")})::INT)
+                THEN workday({jan})
                 ELSE make_date(r.yr, 12, 31) END,
             'bonus', round(r.rev * c.bonus_pct::DECIMAL(5, 2) * 0.01, 2), c.currency, NULL,
             greatest(make_date(r.yr, 1, 1), {s}), make_date(r.yr, 12, 31)
-        FROM (SELECT cidx, yr, sum(rev) AS rev FROM {rev} GROUP BY ALL) r JOIN customers c USING (cidx)
+        FROM (SELECT cidx, yr, sum(rev) AS rev FROM {rev} GROUP BY ALL) r
+        JOIN customers c USING (cidx)
         WHERE c.bonus_pct > 0 AND r.rev > 0 AND make_date(r.yr, 12, 31) < {e}
     """)
     con.execute(f"""
         INSERT INTO ded
         SELECT r.cidx,
-            CASE WHEN r.qe + 20 < {e} THEN r.qe + 5 + floor(15 * {U(ctx, 42, "r.cidx", "r.qe")})::INT
+            CASE WHEN r.qe + 20 < {e}
+                THEN workday(r.qe + 5 + floor(15 * {U(ctx, 42, "r.cidx", "r.qe")})::INT)
                 ELSE r.qe END,
             'rebate', round(r.rev * c.rebate_pct::DECIMAL(5, 2) * 0.01, 2), c.currency, NULL,
             greatest(r.qs, {s}), r.qe
@@ -239,7 +245,8 @@ def period_deductions(con: duckdb.DuckDBPyConnection, ctx: Ctx) -> None:
     """)
     con.execute(f"""
         INSERT INTO ded
-        SELECT r.cidx, r.ms + 9 + floor(15 * {U(ctx, 43, "r.cidx", "r.m")})::INT, 'promotion',
+        SELECT r.cidx, workday(r.ms + 9 + floor(15 * {U(ctx, 43, "r.cidx", "r.m")})::INT),
+            'promotion',
             round(r.rev * (0.02 + 0.05 * {U(ctx, 44, "r.cidx", "r.m")})::DECIMAL(6, 5), 2),
             c.currency, NULL, NULL, NULL
         FROM {rev} r JOIN customers c USING (cidx)

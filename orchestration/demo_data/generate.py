@@ -17,95 +17,31 @@ from typing import Literal
 import duckdb
 
 from orchestration.demo_data import activities, facts
-from orchestration.demo_data.customers import _add_months, build_customers, build_rates
+from orchestration.demo_data.customers import add_months, build_customers, build_rates
 
-SOURCES = (
-    "customers",
-    "invoice_lines",
-    "deductions",
-    "service_logs",
-    "visit_costs",
-    "exchange_rates",
-)
 CURRENCIES = ("CHF", "EUR", "USD")
 SEASON = [0.92, 0.98, 1.08, 1.02, 1.03, 1.0, 0.95, 0.78, 1.04, 1.06, 1.05, 0.85]
-
+_SPEC = {  # the raw data contract: column[:kind], kind str unless given
+    "customers": "customer_id customer_name customer_group_id customer_group_name country currency "
+    "customer_since:date payment_net_days:int cash_discount_pct:d2 cash_discount_days:int",
+    "invoice_lines": "invoice_number line_number:int invoice_date:date customer_id product_id "
+    "quantity:d3 unit_price:d2 currency document_type standard_cost_per_unit:d2 due_date:date "
+    "payment_date:date",
+    "deductions": "deduction_id customer_id booking_date:date deduction_type amount:d2 currency "
+    "invoice_number period_start:date period_end:date",
+    "service_logs": "ticket_id customer_id service_date:date cost_category hours:d2 hourly_rate:d2 "
+    "material_amount:d2 currency description",
+    "visit_costs": "visit_id customer_id visit_date:date employee purpose hours:d2 hourly_rate:d2 "
+    "travel_amount:d2 expense_amount:d2 currency",
+    "exchange_rates": "rate_date:date from_currency to_currency rate:d6",
+}
 COLUMNS: dict[str, list[tuple[str, str]]] = {
-    "customers": [
-        ("customer_id", "str"),
-        ("customer_name", "str"),
-        ("customer_group_id", "str"),
-        ("customer_group_name", "str"),
-        ("country", "str"),
-        ("currency", "str"),
-        ("customer_since", "date"),
-        ("payment_net_days", "int"),
-        ("cash_discount_pct", "d2"),
-        ("cash_discount_days", "int"),
-    ],
-    "invoice_lines": [
-        ("invoice_number", "str"),
-        ("line_number", "int"),
-        ("invoice_date", "date"),
-        ("customer_id", "str"),
-        ("product_id", "str"),
-        ("quantity", "d3"),
-        ("unit_price", "d2"),
-        ("currency", "str"),
-        ("document_type", "str"),
-        ("standard_cost_per_unit", "d2"),
-        ("due_date", "date"),
-        ("payment_date", "date"),
-    ],
-    "deductions": [
-        ("deduction_id", "str"),
-        ("customer_id", "str"),
-        ("booking_date", "date"),
-        ("deduction_type", "str"),
-        ("amount", "d2"),
-        ("currency", "str"),
-        ("invoice_number", "str"),
-        ("period_start", "date"),
-        ("period_end", "date"),
-    ],
-    "service_logs": [
-        ("ticket_id", "str"),
-        ("customer_id", "str"),
-        ("service_date", "date"),
-        ("cost_category", "str"),
-        ("hours", "d2"),
-        ("hourly_rate", "d2"),
-        ("material_amount", "d2"),
-        ("currency", "str"),
-        ("description", "str"),
-    ],
-    "visit_costs": [
-        ("visit_id", "str"),
-        ("customer_id", "str"),
-        ("visit_date", "date"),
-        ("employee", "str"),
-        ("purpose", "str"),
-        ("hours", "d2"),
-        ("hourly_rate", "d2"),
-        ("travel_amount", "d2"),
-        ("expense_amount", "d2"),
-        ("currency", "str"),
-    ],
-    "exchange_rates": [
-        ("rate_date", "date"),
-        ("from_currency", "str"),
-        ("to_currency", "str"),
-        ("rate", "d6"),
-    ],
+    source: [(c.partition(":")[0], c.partition(":")[2] or "str") for c in spec.split()]
+    for source, spec in _SPEC.items()
 }
-PARQUET_TYPES = {
-    "str": "VARCHAR",
-    "int": "INTEGER",
-    "date": "DATE",
-    "d2": "DECIMAL(18, 2)",
-    "d3": "DECIMAL(18, 3)",
-    "d6": "DECIMAL(18, 6)",
-}
+SOURCES = tuple(COLUMNS)
+PARQUET_TYPES = {"str": "VARCHAR", "int": "INTEGER", "date": "DATE"}
+PARQUET_TYPES |= {"d2": "DECIMAL(18, 2)", "d3": "DECIMAL(18, 3)", "d6": "DECIMAL(18, 6)"}
 CSV_EXPR = {"d2": 2, "d3": 3, "d6": 6}  # decimals; German marks: 1.234,56
 
 
@@ -144,7 +80,7 @@ def _write(
 
 def _month_quotas(total: int, start: date, months: int) -> list[int]:
     """Split total lines over months (seasonality + ~5 % growth a year), exact sum."""
-    w = [SEASON[_add_months(start, m).month - 1] * 1.05 ** (m / 12) for m in range(months)]
+    w = [SEASON[add_months(start, m).month - 1] * 1.05 ** (m / 12) for m in range(months)]
     raw = [total * x / sum(w) for x in w]
     quotas = [int(r) for r in raw]
     by_remainder = sorted(range(months), key=lambda m: (quotas[m] - raw[m], m))
@@ -191,7 +127,7 @@ def generate(
     ctx = facts.Ctx(
         seed=seed,
         start=start,
-        end=_add_months(start, months),
+        end=add_months(start, months),
         months=months,
         n_products=min(2000, max(50, invoice_lines // 5000)),
     )
@@ -205,6 +141,7 @@ def generate(
         "preserve_insertion_order": True,
     }
     con = duckdb.connect(str(work / "work.duckdb"), config=config)
+    con.execute("SET enable_progress_bar = false")
     try:
         con.register("customers_arrow", customers)
         facts.setup(con, ctx, spikes)
@@ -234,7 +171,7 @@ def _write_all(
     for m, quota in enumerate(_month_quotas(total, ctx.start, ctx.months)):
         if quota == 0:
             continue
-        month = _add_months(ctx.start, m)
+        month = add_months(ctx.start, m)
         off = offsets.setdefault(month.year, [0, 0])
         n_inv, n_cn, lines = facts.invoice_month(
             con, ctx, m, quota, tuple(off), width, quota // 2 + 20
@@ -263,11 +200,12 @@ def _write_all(
     con.execute(f"""
         CREATE TABLE ded_out AS
         SELECT 'D' || lpad(row_number() OVER (ORDER BY d.booking_date, c.customer_id,
-                   d.deduction_type, d.invoice_number, d.amount)::VARCHAR, {max(7, len(str(n)))}, '0')
-                   AS deduction_id, c.customer_id, d.* EXCLUDE (cidx)
+                   d.deduction_type, d.invoice_number, d.amount)::VARCHAR,
+                   {max(7, len(str(n)))}, '0') AS deduction_id,
+               c.customer_id, d.* EXCLUDE (cidx)
         FROM ded d JOIN customers c USING (cidx)
     """)
-    for year in range(ctx.start.year, _add_months(ctx.end, -1).year + 1):
+    for year in range(ctx.start.year, add_months(ctx.end, -1).year + 1):
         src = f"SELECT * FROM ded_out WHERE year(booking_date) = {year}"
         _write(
             con,
