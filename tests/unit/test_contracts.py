@@ -65,7 +65,7 @@ def test_cost_category_suite_matches_the_seed():
     ],
 )
 def test_invalid_contract_names_file_and_key(tmp_path, change, message):
-    spec = yaml.safe_load(open(DBT_PROJECT_DIR.parent / "sources" / "visit_costs.yml"))
+    spec = yaml.safe_load((DBT_PROJECT_DIR.parent / "sources" / "visit_costs.yml").read_text())
     spec.update(change)
     path = tmp_path / "bad.yml"
     path.write_text(yaml.safe_dump(spec))
