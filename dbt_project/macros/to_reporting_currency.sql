@@ -16,6 +16,4 @@
 {%- endmacro %}
 
 {# Round half away from zero to the cent. #}
-{% macro money(expression) -%}
-    cast(round({{ expression }}, 2) as decimal(18, 2))
-{%- endmacro %}
+{% macro money(expression) -%} cast(round({{ expression }}, 2) as decimal(18, 2)) {%- endmacro %}

@@ -3,8 +3,7 @@
 -- to the cent.
 with
     mart as (
-        select sum(gross_revenue) as revenue, sum(cogs) as cogs
-        from {{ ref("key_account_value") }}
+        select sum(gross_revenue) as revenue, sum(cogs) as cogs from {{ ref("key_account_value") }}
     ),
     lines as (
         select sum(gross_revenue) as revenue, sum(cogs) as cogs, count(*) as n

@@ -10,8 +10,7 @@ with
             service_date as cost_date,
             cost_category,
             currency,
-            {{ money("hours * hourly_rate") }}
-            + material_amount as amount_document_currency,
+            {{ money("hours * hourly_rate") }} + material_amount as amount_document_currency,
             source_file,
             source_row
         from {{ ref("stg_erp__service_logs") }}

@@ -19,9 +19,7 @@ select
     string_agg(s.customer_id, ', ' order by s.customer_id) as site_ids,
     -- The country and currency of the account's largest site by revenue.
     first(s.country order by r.gross_revenue desc nulls last, s.customer_id) as country,
-    first(
-        s.invoicing_currency order by r.gross_revenue desc nulls last, s.customer_id
-    ) as currency,
+    first(s.invoicing_currency order by r.gross_revenue desc nulls last, s.customer_id) as currency,
     bool_and(s.is_standalone) as is_standalone,
     min(s.customer_since) as customer_since,
     min(r.first_invoice) as first_invoice_date,

@@ -15,9 +15,7 @@ with
             account_id,
             month,
             sum(amount) filter (where deduction_type = 'bonus') as bonuses,
-            sum(amount) filter (
-                where deduction_type = 'cash_discount'
-            ) as cash_discounts,
+            sum(amount) filter (where deduction_type = 'cash_discount') as cash_discounts,
             sum(amount) filter (where deduction_type = 'rebate') as rebates,
             sum(amount) filter (where deduction_type = 'promotion') as promotions
         from {{ ref("int_revenue_deductions_converted") }}
@@ -67,9 +65,7 @@ select
     cast(cash_discounts as decimal(18, 2)) as cash_discounts,
     cast(rebates as decimal(18, 2)) as rebates,
     cast(promotions as decimal(18, 2)) as promotions,
-    cast(
-        bonuses + cash_discounts + rebates + promotions as decimal(18, 2)
-    ) as revenue_deductions,
+    cast(bonuses + cash_discounts + rebates + promotions as decimal(18, 2)) as revenue_deductions,
     cast(gross_revenue - revenue_deductions as decimal(18, 2)) as net_revenue,
     cast(cogs as decimal(18, 2)) as cogs,
     cast(net_revenue - cogs as decimal(18, 2)) as gross_margin,
