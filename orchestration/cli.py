@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 from pathlib import Path
@@ -46,8 +47,15 @@ def generate(invoice_lines: int, seed: int, fmt: str, out: Path, months: int) ->
 
 
 @main.command()
-def refresh() -> None:
+@click.option(
+    "--timings-json",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the outcome with Dagster's per-step timings to this JSON file "
+    "(read by the benchmark harness, bench/).",
+)
+def refresh(timings_json: Path | None) -> None:
     """Ingest data/raw, build and test the dbt models, validate with GX, publish."""
+    entered = time.time()
     from orchestration.runner import run_refresh
 
     settings = Settings.load()
@@ -56,6 +64,8 @@ def refresh() -> None:
         err=True,
     )
     outcome = run_refresh()
+    if timings_json:
+        _write_timings(timings_json, outcome, entered)
     if not outcome.success:
         click.echo(f"\nrefresh FAILED: {outcome.error}", err=True)
         click.echo(f"full log: {outcome.log_file}", err=True)
@@ -66,6 +76,21 @@ def refresh() -> None:
     click.echo(f"published {outcome.current} in {outcome.seconds:.1f} s")
 
 
+def _write_timings(path: Path, outcome, entered: float) -> None:
+    data = {
+        "success": outcome.success,
+        "run_id": outcome.run_id,
+        "seconds": outcome.seconds,
+        "error": outcome.error,
+        "current": str(outcome.current) if outcome.current else None,
+        "step_seconds": outcome.step_seconds,
+        "step_windows": outcome.step_windows,
+        "timeline": {"cli_entered": entered, **outcome.timeline, "cli_done": time.time()},
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, indent=2), encoding="utf-8")
+
+
 @main.command("dbt-sources")
 def dbt_sources() -> None:
     """Regenerate the dbt source definitions from the raw data contracts in sources/."""
@@ -73,3 +98,21 @@ def dbt_sources() -> None:
 
     write_dbt_sources()
     click.echo(f"wrote {SOURCES_YML}")
+
+
+@main.command(
+    name="bench",
+    context_settings={"ignore_unknown_options": True, "help_option_names": []},
+    add_help_option=False,
+)
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+def bench(args: tuple[str, ...]) -> None:
+    """Benchmark: refresh vs bare DuckDB vs pandas (= `python -m bench`; see --help)."""
+    try:
+        from bench.__main__ import main as bench_main
+    except ImportError:
+        raise click.ClickException(
+            "the benchmark harness lives in the repository's bench/ folder; run "
+            "`python -m bench` from a checkout"
+        ) from None
+    bench_main.main(list(args), prog_name="kam bench")

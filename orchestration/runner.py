@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from dagster import DagsterEventType, DagsterInstance
@@ -22,13 +22,20 @@ class RefreshOutcome:
     error: str | None
     log_file: Path
     step_seconds: dict[str, float]
+    # Wall-clock timestamps (time.time()): "called", "definitions_loaded", "run_finished", and
+    # per step (start, end) from Dagster's event log. The benchmark harness reads them.
+    timeline: dict[str, float] = field(default_factory=dict)
+    step_windows: dict[str, tuple[float, float]] = field(default_factory=dict)
+    run_id: str | None = None
 
 
 def run_refresh(instance: DagsterInstance | None = None) -> RefreshOutcome:
+    called = time.time()
+    started = time.monotonic()
     from orchestration.definitions import defs
 
+    definitions_loaded = time.time()
     settings = Settings.load()
-    started = time.monotonic()
     instance = instance or (
         DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else DagsterInstance.ephemeral()
     )
@@ -42,13 +49,22 @@ def run_refresh(instance: DagsterInstance | None = None) -> RefreshOutcome:
             raise_on_error=False,
             run_config={"loggers": {"progress": {"config": {"log_level": "INFO"}}}},
         )
+    run_finished = time.time()
+    windows = _step_windows(instance, result.run_id)
     return RefreshOutcome(
         success=result.success,
         seconds=time.monotonic() - started,
         current=current_publication(settings.published_dir),
         error=None if result.success else _failure_text(result),
         log_file=log_file,
-        step_seconds=_step_seconds(instance, result.run_id),
+        step_seconds={step: end - start for step, (start, end) in windows.items()},
+        timeline={
+            "called": called,
+            "definitions_loaded": definitions_loaded,
+            "run_finished": run_finished,
+        },
+        step_windows=windows,
+        run_id=result.run_id,
     )
 
 
@@ -67,8 +83,8 @@ def _failure_text(result) -> str:
     return "\n  ".join(["", *problems]) if problems else "the run did not succeed"
 
 
-def _step_seconds(instance: DagsterInstance, run_id: str) -> dict[str, float]:
-    """Wall time per step, from Dagster's own event log."""
+def _step_windows(instance: DagsterInstance, run_id: str) -> dict[str, tuple[float, float]]:
+    """(start, end) timestamps per step, from Dagster's own event log."""
     starts, out = {}, {}
     for entry in instance.all_logs(run_id):
         event = entry.dagster_event
@@ -77,5 +93,5 @@ def _step_seconds(instance: DagsterInstance, run_id: str) -> dict[str, float]:
         if event.event_type == DagsterEventType.STEP_START:
             starts[event.step_key] = entry.timestamp
         elif event.event_type in (DagsterEventType.STEP_SUCCESS, DagsterEventType.STEP_FAILURE):
-            out[event.step_key] = entry.timestamp - starts.get(event.step_key, entry.timestamp)
+            out[event.step_key] = (starts.get(event.step_key, entry.timestamp), entry.timestamp)
     return out

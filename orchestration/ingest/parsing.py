@@ -21,14 +21,18 @@ def _text(raw: str) -> str:
     return f"NULLIF(TRIM({raw}), '')"
 
 
-def typed_expr(col: Column, raw: str, fmt: str) -> str:
-    """Expression giving the column's typed value (NULL when missing or unparseable)."""
+def typed_expr(col: Column, raw: str, fmt: str, text: str | None = None) -> str:
+    """Expression giving the column's typed value (NULL when missing or unparseable).
+
+    `text` may name an already computed `NULLIF(TRIM(raw), '')` (CSV only), so that a query
+    computing many expressions over the same value trims it once.
+    """
     t = col.duckdb_type
     if fmt == "parquet":
         if col.type in ("text", "currency", "cost_category"):
-            return _normalize(col, _text(f"CAST({raw} AS VARCHAR)"))
+            return _normalize(col, text or _text(f"CAST({raw} AS VARCHAR)"))
         return f"TRY_CAST({raw} AS {t})"
-    text = _text(raw)
+    text = text or _text(raw)
     if col.is_numeric:
         return (
             f"CASE WHEN regexp_full_match({text}, '{german_number_pattern(col.scale)}') THEN "
@@ -48,11 +52,15 @@ def _normalize(col: Column, text: str) -> str:
     return text
 
 
-def problem_exprs(col: Column, raw: str, typed: str) -> list[str]:
-    """Expressions that are NULL when fine and a reason string when the value breaks a rule."""
+def problem_exprs(col: Column, raw: str, typed: str, text: str | None = None) -> list[str]:
+    """Expressions that are NULL when fine and a reason string when the value breaks a rule.
+
+    `typed` is the typed value (an expression or a column holding it); `text` may name an
+    already computed `NULLIF(TRIM(CAST(raw AS VARCHAR)), '')`.
+    """
     name = col.name
     shown = f"'\"' || CAST({raw} AS VARCHAR) || '\"'"
-    present = f"NULLIF(TRIM(CAST({raw} AS VARCHAR)), '') IS NOT NULL"
+    present = f"{text or _text(f'CAST({raw} AS VARCHAR)')} IS NOT NULL"
     out = []
     if col.required:
         out.append(f"CASE WHEN NOT ({present}) THEN 'missing {name}' END")

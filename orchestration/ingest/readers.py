@@ -1,7 +1,13 @@
-"""Find a source's files and load each, untouched, into DuckDB with its file name and row number.
+"""Find a source's files and stream each, untouched, into a query with its row numbers.
 
 CSV is read as text (typing happens in SQL, see parsing.py); Parquet keeps its native types.
 Rows DuckDB cannot split into the declared number of fields come back as structural rejects.
+
+A file is not copied into a table first: `read_raw` hands the caller a relation (a SELECT over
+`read_csv`/`read_parquet` with the file's columns and `_row`, 1 = first data row) for the one
+query that types it. Only when that read turns out not to be UTF-8 is the file transcoded and
+read again (the caller discards what it wrote), and only when DuckDB rejected malformed lines
+must the caller shift the row numbers past them (`renumber_rows`).
 """
 
 from __future__ import annotations
@@ -9,14 +15,16 @@ from __future__ import annotations
 import codecs
 import shutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 
-from orchestration.duck import quote_literal
+from orchestration.duck import quote_ident, quote_literal
 
 SUFFIXES = {".csv": "csv", ".parquet": "parquet"}
+ENCODING_ERRORS = ("INVALID UNICODE", "INVALID ENCODING")
 
 
 class IngestError(ValueError):
@@ -28,7 +36,13 @@ class RawFile:
     path: Path
     fmt: str
     columns: dict[str, str]  # normalized header name -> name as delivered
+    relation: str  # SELECT <the file's columns>, _row FROM <reader>
+
+
+@dataclass(frozen=True)
+class RawRead:
     rejects: list[tuple[int, str, str]]  # (row, reason, raw line) for malformed CSV rows
+    rejected_rows: list[int]  # their data row numbers, ascending (see renumber_rows)
 
 
 def discover(folder: Path) -> list[Path]:
@@ -38,47 +52,67 @@ def discover(folder: Path) -> list[Path]:
     return files
 
 
-def load_raw(con: duckdb.DuckDBPyConnection, path: Path, table: str) -> RawFile:
-    """Create temp table `table` with the file's columns plus `_row` (1 = first data row)."""
+def read_raw(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    consume: Callable[[RawFile], None],
+    discard: Callable[[], None],
+) -> RawRead:
+    """Run `consume(raw)` (one query over `raw.relation`) for the file at `path`.
+
+    If the CSV is not UTF-8 (German ERPs write Windows-1252), `discard()` undoes what
+    `consume` wrote, and the file is transcoded and consumed again.
+    """
     fmt = SUFFIXES[path.suffix.lower()]
     if fmt == "parquet":
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT * EXCLUDE (file_row_number), "
-            f"file_row_number + 1 AS _row FROM read_parquet({quote_literal(str(path))}, "
-            f"file_row_number = true)"
+        relation = (
+            f"SELECT * EXCLUDE (file_row_number), file_row_number + 1 AS _row "
+            f"FROM read_parquet({quote_literal(str(path))}, file_row_number = true)"
         )
-        rejects: list[tuple[int, str, str]] = []
-    else:
-        rejects = _load_csv(con, path, table)
-    names = [r[0] for r in con.execute(f"DESCRIBE {table}").fetchall() if r[0] != "_row"]
-    return RawFile(path, fmt, {n.strip().lower(): n for n in names}, rejects)
-
-
-def _load_csv(con: duckdb.DuckDBPyConnection, path: Path, table: str) -> list[tuple[int, str, str]]:
-    rejects = _read_csv(con, path, table)
-    if any(kind in ("INVALID UNICODE", "INVALID ENCODING") for _, kind, _, _ in rejects):
-        # Not UTF-8: German ERPs write Windows-1252. Transcode (streaming) and read again.
+        consume(_bind(con, path, fmt, relation))
+        return RawRead([], [])
+    errors = _stream_csv(con, path, path, consume)
+    if any(kind in ENCODING_ERRORS for _, kind, _, _ in errors):
+        discard()
         with tempfile.TemporaryDirectory() as tmp:
             utf8 = Path(tmp) / path.name
             _transcode_cp1252(path, utf8)
-            rejects = _read_csv(con, utf8, table)
-    if not rejects:
-        return []
-    _renumber_rows(con, table, sorted(line - 1 for line, _, _, _ in rejects))
-    return [(line - 1, f"malformed CSV row: {msg}", raw) for line, _, msg, raw in rejects]
+            errors = _stream_csv(con, path, utf8, consume)
+    return RawRead(
+        rejects=[(line - 1, f"malformed CSV row: {msg}", raw) for line, _, msg, raw in errors],
+        rejected_rows=sorted(line - 1 for line, _, _, _ in errors),
+    )
 
 
-def _read_csv(con: duckdb.DuckDBPyConnection, path: Path, table: str) -> list[tuple]:
-    con.execute("DROP TABLE IF EXISTS _csv_reject_errors; DROP TABLE IF EXISTS _csv_reject_scans")
+def _bind(con: duckdb.DuckDBPyConnection, path: Path, fmt: str, relation: str) -> RawFile:
     try:
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT * EXCLUDE (ordinality), "
-            f"ordinality AS _row FROM read_csv({quote_literal(str(path))}, delim = ';', "
-            "header = true, all_varchar = true, quote = '\"', escape = '\"', auto_detect = true, "
-            "store_rejects = true, rejects_table = '_csv_reject_errors', "
-            "rejects_scan = '_csv_reject_scans', rejects_limit = 0) WITH ORDINALITY"
-        )
+        names = [r[0] for r in con.execute(f"DESCRIBE {relation}").fetchall() if r[0] != "_row"]
     except duckdb.Error as e:
+        if fmt != "csv":
+            raise
+        raise IngestError(f"{path}: cannot be read as a ';'-separated CSV: {e}") from None
+    return RawFile(path, fmt, {n.strip().lower(): n for n in names}, relation)
+
+
+def _stream_csv(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    readable: Path,
+    consume: Callable[[RawFile], None],
+) -> list[tuple]:
+    """Consume the CSV at `readable` (reported as `path`); return DuckDB's rejected lines."""
+    con.execute("DROP TABLE IF EXISTS _csv_reject_errors; DROP TABLE IF EXISTS _csv_reject_scans")
+    relation = (
+        f"SELECT * EXCLUDE (ordinality), ordinality AS _row FROM read_csv("
+        f"{quote_literal(str(readable))}, delim = ';', header = true, all_varchar = true, "
+        "quote = '\"', escape = '\"', auto_detect = true, store_rejects = true, "
+        "rejects_table = '_csv_reject_errors', rejects_scan = '_csv_reject_scans', "
+        "rejects_limit = 0) WITH ORDINALITY"
+    )
+    raw = _bind(con, path, "csv", relation)
+    try:
+        consume(raw)
+    except duckdb.InvalidInputException as e:
         raise IngestError(f"{path}: cannot be read as a ';'-separated CSV: {e}") from None
     # One row per rejected line (DuckDB reports e.g. each missing column separately).
     return con.execute(
@@ -87,16 +121,26 @@ def _read_csv(con: duckdb.DuckDBPyConnection, path: Path, table: str) -> list[tu
     ).fetchall()
 
 
-def _renumber_rows(con: duckdb.DuckDBPyConnection, table: str, rejected_rows: list[int]) -> None:
-    """`_row` counts accepted rows only; shift it past the rejected rows to the file's row number.
+def renumber_rows(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    column: str,
+    rejected_rows: list[int],
+    where: str = "TRUE",
+) -> None:
+    """Row numbers count accepted rows only; shift them past the rejected rows to the file's
+    row number.
 
     With rejected data rows r_1 < r_2 < ..., the k-th accepted row is data row
     k + #{j : r_j - j < k}.
     """
+    if not rejected_rows:
+        return
     offsets = [r - j for j, r in enumerate(rejected_rows, start=1)]
+    col = quote_ident(column)
     con.execute(
-        f"UPDATE {table} SET _row = _row + (SELECT count(*) FROM unnest(?::BIGINT[]) t(o) "
-        "WHERE o < _row)",
+        f"UPDATE {table} SET {col} = {col} + (SELECT count(*) FROM unnest(?::BIGINT[]) t(o) "
+        f"WHERE o < {col}) WHERE {where}",
         [offsets],
     )
 

@@ -1,0 +1,109 @@
+"""Run a command as a child process and measure its wall time and peak resident memory.
+
+Memory is measured two ways, because a process tree has no single exact "peak RSS":
+
+- `peak_tree_rss`: the largest sum of RSS over the child and all its descendants, sampled
+  every `interval` seconds with psutil (what the machine must hold at once, e.g. `kam refresh`
+  plus its dbt subprocess). Sampling can miss a spike shorter than the interval; shared pages
+  (libraries mapped by two processes) are counted once per process, so it errs high on those.
+- `peak_process_rss`: the kernel's own high-water mark (ru_maxrss from wait4) of the largest
+  single process in the tree: exact, never missed by sampling, but not a sum.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import psutil
+
+MB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Measurement:
+    wall_seconds: float
+    peak_tree_rss: int  # bytes, sampled sum over the process tree
+    peak_process_rss: int  # bytes, kernel high-water mark of the largest single process
+    peak_processes: int  # most processes alive in the tree at one sample
+    samples: int
+    returncode: int
+    stdout: str
+    stderr: str
+
+    @property
+    def peak_tree_mb(self) -> float:
+        return self.peak_tree_rss / MB
+
+    @property
+    def peak_process_mb(self) -> float:
+        return self.peak_process_rss / MB
+
+
+class CommandFailed(RuntimeError):
+    """The measured command exited non-zero; the message carries the tail of its stderr."""
+
+
+def _tree_rss(root: psutil.Process) -> tuple[int, int]:
+    total, count = 0, 0
+    try:
+        procs = [root, *root.children(recursive=True)]
+    except psutil.Error:
+        return 0, 0
+    for p in procs:
+        try:
+            total += p.memory_info().rss
+            count += 1
+        except psutil.Error:  # exited between listing and reading
+            continue
+    return total, count
+
+
+def run_measured(
+    cmd: list[str],
+    *,
+    env: dict[str, str] | None = None,
+    cwd: Path | None = None,
+    interval: float = 0.02,
+    stdout_path: Path | None = None,
+    stderr_path: Path | None = None,
+    check: bool = True,
+) -> Measurement:
+    """Run `cmd` to completion; stdout/stderr go to files (default: temporary) and come back."""
+    out_path = stdout_path or Path(os.devnull)
+    err_path = stderr_path or Path(os.devnull)
+    capture = stdout_path is not None or stderr_path is not None
+    started = time.perf_counter()
+    with out_path.open("w") as out, err_path.open("w") as err:
+        proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=out, stderr=err)
+        root = psutil.Process(proc.pid)
+        peak, peak_n, samples = 0, 0, 0
+        while True:
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            if pid == proc.pid:
+                break
+            rss, n = _tree_rss(root)
+            peak, peak_n, samples = max(peak, rss), max(peak_n, n), samples + 1
+            time.sleep(interval)
+    wall = time.perf_counter() - started
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    stdout = out_path.read_text(errors="replace") if capture and stdout_path else ""
+    stderr = err_path.read_text(errors="replace") if capture and stderr_path else ""
+    m = Measurement(
+        wall_seconds=wall,
+        peak_tree_rss=peak,
+        # ru_maxrss is in KiB on Linux; it covers the child and every descendant it waited for.
+        peak_process_rss=usage.ru_maxrss * 1024,
+        peak_processes=peak_n,
+        samples=samples,
+        returncode=proc.returncode,
+        stdout=stdout,
+        stderr=stderr,
+    )
+    if check and m.returncode != 0:
+        tail = "\n".join(stderr.strip().splitlines()[-25:])
+        raise CommandFailed(f"{' '.join(cmd)} exited with {m.returncode}:\n{tail}")
+    return m

@@ -1,0 +1,335 @@
+"""Write a benchmark run out: Markdown, CSV, JSON, a PNG chart, and the section of BENCHMARKS.md."""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import asdict
+from pathlib import Path
+
+from bench.datasets import scale_label
+from bench.harness import STAGES, BenchmarkRun, Result
+
+LABELS = {"pipeline": "kam refresh", "duckdb": "bare DuckDB", "pandas": "pandas"}
+BEGIN, END = "<!-- bench:results:begin -->", "<!-- bench:results:end -->"
+CSV_FIELDS = (
+    "scale",
+    "invoice_lines",
+    "implementation",
+    "status",
+    "wall_seconds",
+    "peak_rss_mb",
+    "peak_process_mb",
+    *(f"{s}_seconds" for s in STAGES),
+    "load_before",
+    "load_after",
+    "note",
+)
+TARGET_LINES, MEMORY_TARGET_LINES = 10_000_000, 50_000_000
+
+
+def _num(v: float | None, digits: int = 1) -> str:
+    return "-" if v is None else f"{v:,.{digits}f}"
+
+
+def write_csv(run: BenchmarkRun, path: Path) -> None:
+    with path.open("w", newline="", encoding="utf-8") as f:
+        w = csv.DictWriter(f, fieldnames=CSV_FIELDS)
+        w.writeheader()
+        for r in run.results:
+            row = {
+                "scale": scale_label(r.scale),
+                "invoice_lines": r.scale,
+                "implementation": r.implementation,
+                "status": r.status,
+                "wall_seconds": r.wall_seconds,
+                "peak_rss_mb": r.peak_rss_mb,
+                "peak_process_mb": r.peak_process_mb,
+                "load_before": r.load_before,
+                "load_after": r.load_after,
+                "note": r.note,
+            }
+            for s in STAGES:
+                row[f"{s}_seconds"] = r.stages.get(s)
+            w.writerow(row)
+
+
+def write_json(run: BenchmarkRun, path: Path) -> None:
+    path.write_text(json.dumps(asdict(run), indent=2, default=str), encoding="utf-8")
+
+
+def targets(run: BenchmarkRun) -> list[tuple[str, str, str]]:
+    """(target, measured, verdict) for the issue's targets; 'not measured' where a scale is missing."""
+    out = []
+    ref = TARGET_LINES if TARGET_LINES in run.scales else None
+    p, d, pd_ = (run.result(ref, n) if ref else None for n in ("pipeline", "duckdb", "pandas"))
+    label = scale_label(TARGET_LINES)
+    if p and d:
+        limit = 1.5 * d.wall_seconds + 15
+        out.append(
+            (
+                f"{label}: refresh <= 1.5 x bare DuckDB + 15 s",
+                f"{p.wall_seconds:.1f} s vs limit {limit:.1f} s (bare {d.wall_seconds:.1f} s)",
+                "met" if p.wall_seconds <= limit else "missed",
+            )
+        )
+    else:
+        out.append((f"{label}: refresh <= 1.5 x bare DuckDB + 15 s", "not measured", "-"))
+    if p and pd_ and pd_.status == "ok":
+        speed = pd_.wall_seconds / p.wall_seconds
+        mem = pd_.peak_rss_mb / p.peak_rss_mb
+        out.append(
+            (
+                f"{label}: >= 20x faster than pandas",
+                f"pandas {pd_.wall_seconds:.1f} s / refresh {p.wall_seconds:.1f} s = {speed:.2f}x",
+                "met" if speed >= 20 else "missed",
+            )
+        )
+        out.append(
+            (
+                f"{label}: >= 5x less peak memory than pandas",
+                f"pandas {pd_.peak_rss_mb:,.0f} MB / refresh {p.peak_rss_mb:,.0f} MB = {mem:.2f}x",
+                "met" if mem >= 5 else "missed",
+            )
+        )
+    else:
+        why = pd_.note if pd_ else "not measured"
+        out.append((f"{label}: >= 20x faster than pandas", why, "-"))
+        out.append((f"{label}: >= 5x less peak memory than pandas", why, "-"))
+    p50 = run.result(MEMORY_TARGET_LINES, "pipeline")
+    label50 = scale_label(MEMORY_TARGET_LINES)
+    if p50:
+        out.append(
+            (
+                f"{label50}: refresh peak memory < 2 GB",
+                f"{p50.peak_rss_mb:,.0f} MB (process tree)",
+                "met" if p50.peak_rss_mb < 2048 else "missed",
+            )
+        )
+    else:
+        out.append((f"{label50}: refresh peak memory < 2 GB", "not measured", "-"))
+    return out
+
+
+def markdown(run: BenchmarkRun, chart: str | None = "chart.png") -> str:
+    m = run.machine
+    lines = [
+        f"Run {run.started_at} on commit `{m['git_commit']}`: {m['cpu']}, {m['cores']} logical "
+        f"cores, {m['memory_gb']} GB RAM, {m['os']}, Python {m['python']}, DuckDB "
+        f"{m['packages']['duckdb']}, dbt-core {m['packages']['dbt-core']}, dagster "
+        f"{m['packages']['dagster']}, GX {m['packages']['great-expectations']}, pandas "
+        f"{m['packages']['pandas']}.",
+        "",
+        "### Time and peak memory",
+        "",
+        "| scale | implementation | wall time (s) | peak RSS, process tree (MB) | largest process (MB) "
+        "| vs bare DuckDB (time) | load avg before → after |",
+        "|---|---|--:|--:|--:|--:|--:|",
+    ]
+    for scale in run.scales:
+        bare = run.result(scale, "duckdb")
+        for name in ("pipeline", "duckdb", "pandas"):
+            r = run.result(scale, name)
+            if r is None:
+                continue
+            if r.status != "ok":
+                lines.append(f"| {scale_label(scale)} | {LABELS[name]} | {r.note} | | | | |")
+                continue
+            ratio = (
+                f"{r.wall_seconds / bare.wall_seconds:.2f}x"
+                if bare and bare.status == "ok"
+                else "-"
+            )
+            lines.append(
+                f"| {scale_label(scale)} | {LABELS[name]} | {_num(r.wall_seconds)} | "
+                f"{_num(r.peak_rss_mb, 0)} | {_num(r.peak_process_mb, 0)} | {ratio} | "
+                f"{_num(r.load_before, 2)} → {_num(r.load_after, 2)} |"
+            )
+    lines += [
+        "",
+        "### kam refresh by stage (seconds, from Dagster's step timings)",
+        "",
+        "| scale | " + " | ".join(STAGES) + " | total | dbt models / tests / start-up |",
+        "|---|" + "--:|" * (len(STAGES) + 2),
+    ]
+    for scale in run.scales:
+        r = run.result(scale, "pipeline")
+        if r is None or r.status != "ok":
+            continue
+        split = "/".join(
+            _num(r.detail.get(k)) for k in ("dbt_models", "dbt_tests", "dbt_startup_and_parse")
+        )
+        lines.append(
+            f"| {scale_label(scale)} | "
+            + " | ".join(_num(r.stages.get(s)) for s in STAGES)
+            + f" | {_num(r.wall_seconds)} | {split} |"
+        )
+    if run.overhead:
+        lines += ["", *overhead_markdown(run)]
+    lines += [
+        "",
+        "### Targets (measured, not asserted)",
+        "",
+        "| target | measured | |",
+        "|---|---|---|",
+        *(f"| {t} | {v} | {ok} |" for t, v, ok in targets(run)),
+    ]
+    if run.totals:
+        lines += ["", "### Agreement", ""]
+        for scale, totals in run.totals.items():
+            kav, cts = totals["key_account_value"], totals["cost_to_serve"]
+            names = [
+                LABELS[n]
+                for n in ("pipeline", "duckdb", "pandas")
+                if (r := run.result(scale, n)) and r.status == "ok"
+            ]
+            lines.append(
+                f"- {scale_label(scale)}: {', '.join(names)} agree row by row: key_account_value "
+                f"{kav['rows']:,} rows, total key-account value "
+                f"{kav['key_account_value'] / 100:,.2f}, gross revenue "
+                f"{kav['gross_revenue'] / 100:,.2f}; cost_to_serve {cts['rows']:,} rows, "
+                f"{cts['amount'] / 100:,.2f} over {cts['cost_line_count']:,} cost lines."
+            )
+    if chart:
+        lines += ["", f"![time and memory against scale]({chart})"]
+    return "\n".join(lines) + "\n"
+
+
+def overhead_markdown(run: BenchmarkRun) -> list[str]:
+    o = run.overhead
+    p = Result(**o["pipeline"])
+    d = Result(**o["duckdb"])
+    det = p.detail
+    rows = [
+        ("process start, imports, Dagster definitions", p.stages.get("startup")),
+        ("  of which `import orchestration.definitions`", det.get("import_definitions")),
+        ("Dagster run (planning, events, between steps)", p.stages.get("orchestration")),
+        ("ingest (6 sources)", p.stages.get("ingest")),
+        ("dbt step", p.stages.get("dbt")),
+        ("  of which dbt start-up, parse, dagster-dbt", det.get("dbt_startup_and_parse")),
+        ("  of which models / tests", None),
+        ("GX checks", p.stages.get("gx")),
+        ("  of which first check (GX import, context)", det.get("gx_first_check")),
+        ("publish", p.stages.get("publish")),
+        ("process exit", det.get("exit_after_run")),
+        ("**total wall time**", p.wall_seconds),
+        ("bare DuckDB, same data (process incl. start)", d.wall_seconds),
+    ]
+    out = [
+        f"### Fixed cost: a refresh of {scale_label(o['lines'])} invoice lines",
+        "",
+        "| part | seconds |",
+        "|---|--:|",
+    ]
+    for name, v in rows:
+        if name.endswith("models / tests"):
+            v_text = f"{_num(det.get('dbt_models'))} / {_num(det.get('dbt_tests'))}"
+        else:
+            v_text = _num(v)
+        out.append(f"| {name} | {v_text} |")
+    if "pipeline_seconds_per_million" in o:
+        out += [
+            "",
+            "Least-squares line over the measured scales, wall time = intercept + slope x "
+            "millions of invoice lines:",
+            "",
+            "| | intercept (s) | slope (s per million lines) |",
+            "|---|--:|--:|",
+        ]
+        for name in ("pipeline", "duckdb", "pandas"):
+            if f"{name}_seconds_per_million" in o:
+                out.append(
+                    f"| {LABELS[name]} | {o[f'{name}_intercept_seconds']:.1f} | "
+                    f"{o[f'{name}_seconds_per_million']:.2f} |"
+                )
+        stages = [
+            f"{s} {o[f'pipeline_{s}_seconds_per_million']:.2f}"
+            for s in ("ingest", "dbt", "gx", "publish")
+            if f"pipeline_{s}_seconds_per_million" in o
+        ]
+        out += ["", "Pipeline slope by stage (s per million lines): " + ", ".join(stages) + "."]
+    return out
+
+
+def chart(run: BenchmarkRun, path: Path) -> bool:
+    """Time and peak memory against scale, log-log. False when matplotlib is missing."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return False
+    fig, (ax_t, ax_m) = plt.subplots(1, 2, figsize=(11, 4.2))
+    styles = {"pipeline": "o-", "duckdb": "s--", "pandas": "^:"}
+    for name in ("pipeline", "duckdb", "pandas"):
+        pts = [
+            (r.scale, r.wall_seconds, r.peak_rss_mb)
+            for r in run.results
+            if r.implementation == name and r.status == "ok"
+        ]
+        if not pts:
+            continue
+        pts.sort()
+        xs = [p[0] for p in pts]
+        ax_t.plot(xs, [p[1] for p in pts], styles[name], label=LABELS[name])
+        ax_m.plot(xs, [p[2] for p in pts], styles[name], label=LABELS[name])
+        for scale_skipped in (
+            r.scale for r in run.results if r.implementation == name and r.status == "skipped"
+        ):
+            ax_t.annotate(
+                f"{LABELS[name]}: skipped at {scale_label(scale_skipped)}",
+                xy=(0.02, 0.95),
+                xycoords="axes fraction",
+                fontsize=8,
+            )
+    ax_m.axhline(2048, color="grey", linewidth=0.8)
+    ax_m.annotate("2 GB", xy=(run.scales[0], 2048), fontsize=8, color="grey")
+    for ax, title, unit in ((ax_t, "wall time", "seconds"), (ax_m, "peak resident memory", "MB")):
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("invoice lines")
+        ax.set_ylabel(unit)
+        ax.set_title(title)
+        ax.set_xticks(run.scales, [scale_label(s) for s in run.scales])
+        ax.minorticks_off()
+        ax.grid(True, which="major", alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.suptitle(f"kam refresh vs bare DuckDB vs pandas ({run.machine['cores']} cores)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return True
+
+
+def write_all(run: BenchmarkRun, results_dir: Path, docs: Path | None = None) -> dict[str, Path]:
+    """Write results.{md,csv,json} and chart.png; update `docs` between the bench markers."""
+    results_dir.mkdir(parents=True, exist_ok=True)
+    paths = {
+        "markdown": results_dir / "results.md",
+        "csv": results_dir / "results.csv",
+        "json": results_dir / "results.json",
+        "chart": results_dir / "chart.png",
+    }
+    has_chart = chart(run, paths["chart"])
+    if not has_chart:
+        paths.pop("chart")
+    write_csv(run, paths["csv"])
+    write_json(run, paths["json"])
+    paths["markdown"].write_text(
+        "# Latest benchmark results\n\n" + markdown(run, "chart.png" if has_chart else None),
+        encoding="utf-8",
+    )
+    if docs is not None:
+        update_docs(docs, markdown(run, "bench/results/chart.png" if has_chart else None))
+        paths["docs"] = docs
+    return paths
+
+
+def update_docs(docs: Path, section: str) -> None:
+    text = docs.read_text(encoding="utf-8")
+    if BEGIN not in text or END not in text:
+        raise ValueError(f"{docs}: markers {BEGIN} / {END} not found")
+    head, rest = text.split(BEGIN, 1)
+    _, tail = rest.split(END, 1)
+    docs.write_text(f"{head}{BEGIN}\n{section}{END}{tail}", encoding="utf-8")
