@@ -23,7 +23,6 @@ import platform
 import shutil
 import subprocess
 import sys
-import time
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
@@ -51,6 +50,9 @@ class Result:
     peak_rss_mb: float | None = None  # max(sampled tree sum, largest single process)
     peak_process_mb: float | None = None
     peak_processes: int | None = None
+    cpu_seconds: float | None = None  # user + system, whole process tree
+    peak_by_process_mb: dict[str, float] = field(default_factory=dict)
+    peak_during: str = ""  # the pipeline step running when the tree peak was sampled
     stages: dict[str, float] = field(default_factory=dict)
     detail: dict[str, float] = field(default_factory=dict)
     note: str = ""
@@ -153,7 +155,6 @@ def run_pipeline(dataset: Dataset, work: Path, log=print) -> tuple[Result, Path]
     timings_file = work / f"refresh-{dataset.lines}.json"
     timings_file.unlink(missing_ok=True)
     load_before = _load()
-    spawned = time.time()
     m = run_measured(
         [_kam(), "refresh", "--timings-json", str(timings_file)],
         env=child_env(data),
@@ -164,12 +165,17 @@ def run_pipeline(dataset: Dataset, work: Path, log=print) -> tuple[Result, Path]
     timings = json.loads(timings_file.read_text(encoding="utf-8"))
     if not timings["success"]:
         raise RuntimeError(f"kam refresh failed at {dataset.label}: {timings['error']}")
-    stages, detail = pipeline_stages(timings, spawned, m)
+    stages, detail = pipeline_stages(timings, m.started_at, m)
     result = _result(dataset.lines, "pipeline", m, load_before)
     result.stages, result.detail = stages, detail
+    result.peak_during = _step_at(timings, m.started_at + m.peak_at)
+    (work / f"memory-{dataset.lines}.json").write_text(
+        json.dumps({"timings": timings, "spawned": m.started_at, "timeline": m.timeline}),
+        encoding="utf-8",
+    )
     log(
-        f"  pipeline  {m.wall_seconds:7.1f} s  {result.peak_rss_mb:7.0f} MB  "
-        + "  ".join(f"{k} {v:.1f}" for k, v in stages.items())
+        f"  pipeline  {m.wall_seconds:7.1f} s  {result.peak_rss_mb:7.0f} MB "
+        f"(peak in {result.peak_during})  " + "  ".join(f"{k} {v:.1f}" for k, v in stages.items())
     )
     return result, Path(timings["current"])
 
@@ -204,6 +210,14 @@ def pipeline_stages(
     detail.update(_dbt_split(timings.get("run_id"), stages["dbt"]))
     ordered = {k: round(stages[k], 3) for k in (*STAGES, "other_steps") if k in stages}
     return ordered, {k: round(v, 3) for k, v in detail.items()}
+
+
+def _step_at(timings: dict, moment: float) -> str:
+    for key, (start, end) in timings["step_windows"].items():
+        if start <= moment <= end:
+            return key
+    t = timings["timeline"]
+    return "startup" if moment < t["definitions_loaded"] else "between steps"
 
 
 def _stage(step_key: str) -> str:
@@ -251,6 +265,8 @@ def _result(lines: int, name: str, m: Measurement, load_before: float) -> Result
         peak_rss_mb=round(max(m.peak_tree_rss, m.peak_process_rss) / MB, 1),
         peak_process_mb=round(m.peak_process_mb, 1),
         peak_processes=m.peak_processes,
+        cpu_seconds=round(m.cpu_seconds, 2),
+        peak_by_process_mb={k: round(v / MB, 1) for k, v in m.peak_by_process.items()},
         load_before=load_before,
         load_after=_load(),
     )

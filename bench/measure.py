@@ -21,6 +21,7 @@ from pathlib import Path
 import psutil
 
 MB = 1024 * 1024
+TIMELINE_STEP = 0.5  # seconds between two points of Measurement.timeline
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,13 @@ class Measurement:
     peak_process_rss: int  # bytes, kernel high-water mark of the largest single process
     peak_processes: int  # most processes alive in the tree at one sample
     samples: int
+    cpu_seconds: float  # user + system time of the child and every descendant it waited for
+    # peak sampled RSS per process of the tree, by a short label ("kam refresh", "dbt build")
+    peak_by_process: dict[str, int]
+    started_at: float  # time.time() when the child was spawned
+    peak_at: float  # seconds after the spawn when the sampled tree peak was seen
+    # (seconds after spawn, {label: RSS bytes}) every ~0.5 s, for a memory-over-time view
+    timeline: list[tuple[float, dict[str, int]]]
     returncode: int
     stdout: str
     stderr: str
@@ -43,23 +51,45 @@ class Measurement:
         return self.peak_process_rss / MB
 
 
+def _by_label(by_pid: dict[int, int], labels: dict[int, str], combine=max) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for pid, rss in by_pid.items():
+        label = labels.get(pid, "?")
+        out[label] = combine(out[label], rss) if label in out else rss
+    return out
+
+
 class CommandFailed(RuntimeError):
     """The measured command exited non-zero; the message carries the tail of its stderr."""
 
 
-def _tree_rss(root: psutil.Process) -> tuple[int, int]:
-    total, count = 0, 0
+def _tree_rss(root: psutil.Process, labels: dict[int, str]) -> dict[int, int]:
+    """RSS of every live process in the tree, by pid (labels filled in for new pids)."""
+    out: dict[int, int] = {}
     try:
         procs = [root, *root.children(recursive=True)]
     except psutil.Error:
-        return 0, 0
+        return out
     for p in procs:
         try:
-            total += p.memory_info().rss
-            count += 1
+            out[p.pid] = p.memory_info().rss
+            if p.pid not in labels:
+                labels[p.pid] = _label(p)
         except psutil.Error:  # exited between listing and reading
             continue
-    return total, count
+    return out
+
+
+def _label(p: psutil.Process) -> str:
+    """'kam refresh', 'dbt build', 'python -m bench.pandas_baseline', ... for the report."""
+    try:
+        args = p.cmdline()
+    except psutil.Error:
+        return "?"
+    words = [Path(a).name for a in args[:4] if not a.startswith("--")]
+    if words and words[0].startswith("python"):
+        words = words[1:]
+    return " ".join(words[:2]) or p.name()
 
 
 def run_measured(
@@ -77,16 +107,30 @@ def run_measured(
     err_path = stderr_path or Path(os.devnull)
     capture = stdout_path is not None or stderr_path is not None
     started = time.perf_counter()
+    started_at = time.time()
     with out_path.open("w") as out, err_path.open("w") as err:
         proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=out, stderr=err)
         root = psutil.Process(proc.pid)
         peak, peak_n, samples = 0, 0, 0
+        labels: dict[int, str] = {}
+        by_pid: dict[int, int] = {}
+        timeline: list[tuple[float, dict[str, int]]] = []
+        peak_at, next_point = 0.0, 0.0
         while True:
             pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
             if pid == proc.pid:
                 break
-            rss, n = _tree_rss(root)
-            peak, peak_n, samples = max(peak, rss), max(peak_n, n), samples + 1
+            now = time.perf_counter() - started
+            rss = _tree_rss(root, labels)
+            for p, r in rss.items():
+                by_pid[p] = max(by_pid.get(p, 0), r)
+            if sum(rss.values()) > peak:
+                peak, peak_at = sum(rss.values()), now
+            peak_n = max(peak_n, len(rss))
+            if now >= next_point:
+                timeline.append((round(now, 2), _by_label(rss, labels, combine=int.__add__)))
+                next_point = now + TIMELINE_STEP
+            samples += 1
             time.sleep(interval)
     wall = time.perf_counter() - started
     proc.returncode = os.waitstatus_to_exitcode(status)
@@ -99,6 +143,11 @@ def run_measured(
         peak_process_rss=usage.ru_maxrss * 1024,
         peak_processes=peak_n,
         samples=samples,
+        cpu_seconds=usage.ru_utime + usage.ru_stime,
+        peak_by_process=_by_label(by_pid, labels),
+        started_at=started_at,
+        peak_at=peak_at,
+        timeline=timeline,
         returncode=proc.returncode,
         stdout=stdout,
         stderr=stderr,

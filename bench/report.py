@@ -197,6 +197,32 @@ def markdown(run: BenchmarkRun, chart: str | None = "chart.png") -> str:
 
 def overhead_markdown(run: BenchmarkRun) -> list[str]:
     o = run.overhead
+    out = fixed_cost_markdown(o) if "pipeline" in o else []
+    if "pipeline_seconds_per_million" in o:
+        out += [
+            "",
+            "Least-squares line over the measured scales, wall time = intercept + slope x "
+            "millions of invoice lines:",
+            "",
+            "| | intercept (s) | slope (s per million lines) |",
+            "|---|--:|--:|",
+        ]
+        for name in ("pipeline", "duckdb", "pandas"):
+            if f"{name}_seconds_per_million" in o:
+                out.append(
+                    f"| {LABELS[name]} | {o[f'{name}_intercept_seconds']:.1f} | "
+                    f"{o[f'{name}_seconds_per_million']:.2f} |"
+                )
+        stages = [
+            f"{s} {o[f'pipeline_{s}_seconds_per_million']:.2f}"
+            for s in ("ingest", "dbt", "gx", "publish")
+            if f"pipeline_{s}_seconds_per_million" in o
+        ]
+        out += ["", "Pipeline slope by stage (s per million lines): " + ", ".join(stages) + "."]
+    return out
+
+
+def fixed_cost_markdown(o: dict) -> list[str]:
     p = Result(**o["pipeline"])
     d = Result(**o["duckdb"])
     det = p.detail
@@ -227,27 +253,6 @@ def overhead_markdown(run: BenchmarkRun) -> list[str]:
         else:
             v_text = _num(v)
         out.append(f"| {name} | {v_text} |")
-    if "pipeline_seconds_per_million" in o:
-        out += [
-            "",
-            "Least-squares line over the measured scales, wall time = intercept + slope x "
-            "millions of invoice lines:",
-            "",
-            "| | intercept (s) | slope (s per million lines) |",
-            "|---|--:|--:|",
-        ]
-        for name in ("pipeline", "duckdb", "pandas"):
-            if f"{name}_seconds_per_million" in o:
-                out.append(
-                    f"| {LABELS[name]} | {o[f'{name}_intercept_seconds']:.1f} | "
-                    f"{o[f'{name}_seconds_per_million']:.2f} |"
-                )
-        stages = [
-            f"{s} {o[f'pipeline_{s}_seconds_per_million']:.2f}"
-            for s in ("ingest", "dbt", "gx", "publish")
-            if f"pipeline_{s}_seconds_per_million" in o
-        ]
-        out += ["", "Pipeline slope by stage (s per million lines): " + ", ".join(stages) + "."]
     return out
 
 

@@ -2,6 +2,8 @@
 
 import fcntl
 import json
+import os
+import shutil
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -76,4 +78,24 @@ def kam_dbt_models(
 ) -> Iterator[Any]:
     settings = warehouse.settings()
     dbt_vars = {"reporting_currency": settings.reporting_currency}
-    yield from dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context).stream()
+    invocation = dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context)
+    yield from invocation.stream()
+    keep_partial_parse(Path(invocation.target_path))
+
+
+def keep_partial_parse(run_target: Path, project: DbtProject = dbt_project) -> None:
+    """Make this run's parse state the one the next run starts from.
+
+    dagster-dbt copies target/partial_parse.msgpack into each run's own target folder, but dbt
+    only reuses it when the profile and --vars match the ones it was written with; the file
+    `dbt parse` leaves there was written without them, so every run parsed from scratch
+    (about 2 s). The next run with the same data folder and currency now parses only what
+    changed; any other run notices the mismatch and parses in full, as before.
+    """
+    state = run_target / "partial_parse.msgpack"
+    if not state.exists():
+        return
+    target = project.project_dir / project.target_path / "partial_parse.msgpack"
+    tmp = target.with_name(f".partial_parse.{os.getpid()}.tmp")
+    shutil.copyfile(state, tmp)
+    os.replace(tmp, target)

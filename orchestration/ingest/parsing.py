@@ -17,6 +17,11 @@ def german_number_pattern(scale: int) -> str:
     return rf"^[+-]?(\d{{1,3}}(\.\d{{3}})+|\d+){fraction}-?$"
 
 
+def plain_number_pattern(scale: int) -> str:
+    """The subset of german_number_pattern without sign or thousands marks: 1234 or 1234,56."""
+    return rf"\d+(,\d{{1,{scale}}})?" if scale else r"\d+"
+
+
 def _text(raw: str) -> str:
     return f"NULLIF(TRIM({raw}), '')"
 
@@ -34,8 +39,12 @@ def typed_expr(col: Column, raw: str, fmt: str, text: str | None = None) -> str:
         return f"TRY_CAST({raw} AS {t})"
     text = text or _text(raw)
     if col.is_numeric:
+        # Fast path for the common spelling (digits, maybe a decimal comma): the general rule
+        # would turn it into the same string, so only the cheaper rewrite differs.
         return (
-            f"CASE WHEN regexp_full_match({text}, '{german_number_pattern(col.scale)}') THEN "
+            f"CASE WHEN regexp_full_match({text}, '{plain_number_pattern(col.scale)}') "
+            f"THEN TRY_CAST(replace({text}, ',', '.') AS {t}) "
+            f"WHEN regexp_full_match({text}, '{german_number_pattern(col.scale)}') THEN "
             f"TRY_CAST((CASE WHEN {text} LIKE '%-' THEN '-' ELSE '' END) || "
             f"replace(replace(rtrim({text}, '-'), '.', ''), ',', '.') AS {t}) END"
         )

@@ -6,7 +6,7 @@ import duckdb
 import pytest
 
 from orchestration.ingest.contracts import Column
-from orchestration.ingest.parsing import column_sql
+from orchestration.ingest.parsing import column_sql, german_number_pattern
 
 
 def parse(value: str | None, type_: str) -> tuple[object, list[str]]:
@@ -86,3 +86,26 @@ def test_empty_is_missing_not_zero():
         " FROM (SELECT '  '::VARCHAR AS v)"
     ).fetchone()
     assert value is None and found == ["missing v"]
+
+
+@pytest.mark.parametrize("type_", ["decimal(18,2)", "decimal(18,4)", "integer"])
+def test_fast_path_for_plain_numbers_changes_no_value(type_):
+    """The plain-number fast path gives exactly what the general German-number rule gives."""
+    col = Column(name="v", type=type_, description="x")
+    typed, _ = column_sql(col, "v", "csv")
+    t = col.duckdb_type
+    general = (
+        f"CASE WHEN regexp_full_match(NULLIF(TRIM(v), ''), '{german_number_pattern(col.scale)}') "
+        f"THEN TRY_CAST((CASE WHEN NULLIF(TRIM(v), '') LIKE '%-' THEN '-' ELSE '' END) || "
+        f"replace(replace(rtrim(NULLIF(TRIM(v), ''), '-'), '.', ''), ',', '.') AS {t}) END"
+    )
+    samples = [
+        "0", "7", "0042", "1234", "1,5", "12,34", "12,345", "1,23456", "99999999999999,99",
+        "1.234", "1.234,5", "1.234.567,89", "-1,5", "1,5-", "+3", ",5", "1,", "1,,5", " 8,25 ",
+        "", "1 234", "٣", "12e3", "0x10", "1.2345", "123456789012345678901234567890",
+    ]  # fmt: skip
+    rows = duckdb.execute(
+        f"SELECT v, {typed} IS NOT DISTINCT FROM {general} FROM unnest(?::VARCHAR[]) t(v)",
+        [samples],
+    ).fetchall()
+    assert all(same for _, same in rows), [v for v, same in rows if not same]

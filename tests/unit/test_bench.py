@@ -1,0 +1,211 @@
+"""Benchmark harness parts: scales, measuring a child process, agreement checks, reporting."""
+
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from bench.compare import MartOutput, MismatchError, verify
+from bench.datasets import parse_scale, scale_label
+from bench.harness import BenchmarkRun, Result, pandas_fits, pipeline_stages, slopes
+from bench.measure import MB, CommandFailed, run_measured
+from bench.report import markdown, targets, write_all
+
+
+@pytest.mark.parametrize(
+    ("text", "lines"),
+    [("20k", 20_000), ("1M", 1_000_000), ("10m", 10_000_000), ("2500", 2500), ("1.5M", 1_500_000)],
+)
+def test_scales_are_parsed_and_labelled(text, lines):
+    assert parse_scale(text) == lines
+    assert parse_scale(scale_label(lines)) == lines
+
+
+@pytest.mark.parametrize("text", ["", "ten", "1G", "-5", "0"])
+def test_bad_scales_are_refused(text):
+    with pytest.raises(ValueError, match="scale"):
+        parse_scale(text)
+
+
+def test_measures_peak_memory_of_the_whole_process_tree(tmp_path):
+    # A parent that starts a child; each holds ~120 MB at the same time for a moment.
+    child = "import time; b = bytearray(120 * 1024 * 1024); b[::4096] = b'x' * len(b[::4096]); time.sleep(0.6)"
+    parent = (
+        "import subprocess, sys, time\n"
+        f"p = subprocess.Popen([sys.executable, '-c', {child!r}])\n"
+        "b = bytearray(120 * 1024 * 1024); b[::4096] = b'x' * len(b[::4096])\n"
+        "p.wait()\n"
+    )
+    m = run_measured([sys.executable, "-c", parent], stdout_path=tmp_path / "out")
+    assert m.returncode == 0
+    assert m.peak_processes >= 2
+    assert m.peak_tree_rss > 200 * MB  # both at once, not just the larger one
+    assert 120 * MB < m.peak_process_rss < 200 * MB  # the kernel's high-water mark of one
+    assert m.cpu_seconds > 0
+    assert m.timeline and m.timeline[0][0] >= 0
+
+
+def test_failing_command_raises_with_its_stderr(tmp_path):
+    with pytest.raises(CommandFailed, match="boom"):
+        run_measured(
+            [sys.executable, "-c", "import sys; sys.exit('boom')"],
+            stderr_path=tmp_path / "err",
+        )
+
+
+def _marts(folder: Path, revenue_cents: int, *, cents: bool) -> MartOutput:
+    folder.mkdir(parents=True)
+    money = "BIGINT" if cents else "DECIMAL(18,2)"
+    value = revenue_cents if cents else revenue_cents / 100
+    cols = [
+        "gross_revenue",
+        "bonuses",
+        "cash_discounts",
+        "rebates",
+        "promotions",
+        "revenue_deductions",
+        "net_revenue",
+        "cogs",
+        "gross_margin",
+        "relationship_costs",
+        "key_account_value",
+    ]
+    sel = ", ".join(
+        f"CAST({value if c in ('gross_revenue', 'net_revenue', 'gross_margin', 'key_account_value') else 0} AS {money}) AS {c}"
+        for c in cols
+    )
+    duckdb.execute(
+        f"COPY (SELECT 'G1' AS account_id, DATE '2024-01-01' AS month, {sel}) "
+        f"TO '{folder / 'key_account_value.parquet'}' (FORMAT parquet)"
+    )
+    duckdb.execute(
+        f"COPY (SELECT 'G1' AS account_id, DATE '2024-01-01' AS month, 'training' AS cost_category, "
+        f"CAST(0 AS {money}) AS amount, 1 AS cost_line_count) "
+        f"TO '{folder / 'cost_to_serve.parquet'}' (FORMAT parquet)"
+    )
+    return MartOutput(folder.name, folder, money_in_cents=cents)
+
+
+def test_agreement_is_checked_in_cents_across_decimal_and_integer_outputs(tmp_path):
+    a = _marts(tmp_path / "pipeline", 123456, cents=False)
+    b = _marts(tmp_path / "pandas", 123456, cents=True)
+    totals = verify([a, b])
+    assert totals["key_account_value"]["gross_revenue"] == 123456
+    assert totals["cost_to_serve"]["rows"] == 1
+
+
+def test_one_cent_difference_stops_the_benchmark(tmp_path):
+    a = _marts(tmp_path / "pipeline", 123456, cents=False)
+    b = _marts(tmp_path / "duckdb", 123457, cents=False)
+    with pytest.raises(MismatchError, match="key_account_value: 1 row"):
+        verify([a, b])
+
+
+def test_missing_output_is_a_mismatch(tmp_path):
+    a = _marts(tmp_path / "pipeline", 1, cents=False)
+    with pytest.raises(MismatchError, match="is missing"):
+        verify([a, MartOutput("pandas", tmp_path / "nowhere", True)])
+
+
+def _run(results: list[Result], scales: list[int]) -> BenchmarkRun:
+    run = BenchmarkRun(
+        started_at="2026-01-01T00:00:00+00:00",
+        machine={
+            "cpu": "test cpu",
+            "cores": 2,
+            "memory_gb": 8,
+            "os": "Linux",
+            "python": "3.11",
+            "packages": {
+                "duckdb": "x",
+                "dbt-core": "x",
+                "dagster": "x",
+                "great-expectations": "x",
+                "pandas": "x",
+            },
+            "git_commit": "abc",
+        },
+        scales=scales,
+    )
+    run.results = results
+    return run
+
+
+def test_pandas_is_skipped_when_its_predicted_peak_does_not_fit(monkeypatch):
+    run = _run([Result(1_000_000, "pandas", "ok", 10.0, 400.0)], [1_000_000])
+
+    class Mem:
+        available = 8 * 1024 * MB
+
+    monkeypatch.setattr("bench.harness.psutil.virtual_memory", lambda: Mem)
+    assert pandas_fits(run, 10_000_000) == (True, "")  # 400 MB x 10 x 1.3 = 5.2 GB < 8 GB
+    fits, why = pandas_fits(run, 50_000_000)  # 26 GB > 8 GB
+    assert not fits
+    assert "skipped: predicted peak 25.4 GB" in why and "8.0 GB of memory available" in why
+
+
+def test_stages_come_from_step_windows_and_the_gaps_between_them():
+    timings = {
+        "run_id": None,
+        "step_windows": {
+            "erp__customers": [10.0, 11.0],
+            "erp__invoice_lines": [11.0, 15.0],
+            "kam_dbt_models": [15.5, 25.5],
+            "accounts_gx_accounts": [26.0, 29.0],
+            "key_account_value_gx_key_account_value": [29.0, 29.5],
+            "publication": [29.5, 30.0],
+        },
+        "timeline": {
+            "cli_entered": 1.0,
+            "called": 1.5,
+            "definitions_loaded": 4.0,
+            "run_finished": 30.5,
+            "cli_done": 30.6,
+        },
+    }
+
+    class M:
+        wall_seconds = 31.0
+
+    stages, detail = pipeline_stages(timings, 0.0, M)
+    assert stages == {
+        "startup": 4.0,
+        "ingest": 5.0,
+        "dbt": 10.0,
+        "gx": 3.5,
+        "publish": 0.5,
+        "orchestration": 26.5 - 19.0,
+    }
+    assert detail["gx_first_check"] == 3.0
+    assert detail["exit_after_run"] == 0.5
+
+
+def test_report_states_targets_and_skips_without_asserting_timings(tmp_path):
+    results = []
+    for lines, wall in ((1_000_000, 10.0), (10_000_000, 30.0)):
+        results += [
+            Result(lines, "pipeline", "ok", wall, 900.0, 800.0, 2, stages={"ingest": 1.0}),
+            Result(lines, "duckdb", "ok", wall / 5, 500.0, 500.0, 1),
+        ]
+    results += [Result(1_000_000, "pandas", "ok", 12.0, 400.0, 400.0, 1)]
+    results += [Result(10_000_000, "pandas", "skipped", note="skipped: too big")]
+    run = _run(results, [1_000_000, 10_000_000])
+    run.overhead = slopes(run)
+    text = markdown(run)
+    assert "| 10M | pandas | skipped: too big |" in text
+    rows = {t: (v, ok) for t, v, ok in targets(run)}
+    assert rows["10M: refresh <= 1.5 x bare DuckDB + 15 s"] == (
+        "30.0 s vs limit 24.0 s (bare 6.0 s)",
+        "missed",
+    )
+    assert rows["50M: refresh peak memory < 2 GB"] == ("not measured", "-")
+    assert run.overhead["pipeline_seconds_per_million"] == pytest.approx(20 / 9, abs=1e-3)
+    docs = tmp_path / "BENCHMARKS.md"
+    docs.write_text("intro\n<!-- bench:results:begin -->\nold\n<!-- bench:results:end -->\nend\n")
+    paths = write_all(run, tmp_path / "results", docs)
+    assert (tmp_path / "results" / "results.csv").read_text().count("\n") == 1 + len(results)
+    updated = docs.read_text()
+    assert updated.startswith("intro\n") and updated.endswith("end\n") and "old" not in updated
+    assert "Targets (measured, not asserted)" in updated
+    assert paths["json"].exists()
