@@ -69,6 +69,9 @@ class BenchmarkRun:
     datasets: dict[int, dict[str, object]] = field(default_factory=dict)
     totals: dict[int, dict[str, dict[str, int]]] = field(default_factory=dict)
     overhead: dict[str, object] = field(default_factory=dict)
+    # per scale: the refresh's memory over time by process and its step windows (seconds
+    # after the process started), for the memory chart
+    memory_profiles: dict[int, dict[str, object]] = field(default_factory=dict)
 
     def result(self, scale: int, implementation: str) -> Result | None:
         return next(
@@ -142,8 +145,10 @@ def _load() -> float:
     return round(psutil.getloadavg()[0], 2)
 
 
-def run_pipeline(dataset: Dataset, work: Path, log=print) -> tuple[Result, Path]:
-    """`kam refresh` on an empty warehouse whose raw/ is the data set; returns (result, marts)."""
+def run_pipeline(dataset: Dataset, work: Path, log=print) -> tuple[Result, Path, dict]:
+    """`kam refresh` on an empty warehouse whose raw/ is the data set.
+
+    Returns (result, folder of the published marts, memory profile)."""
     data = work / "pipeline"
     for sub in ("warehouse", "published"):
         shutil.rmtree(data / sub, ignore_errors=True)
@@ -169,15 +174,18 @@ def run_pipeline(dataset: Dataset, work: Path, log=print) -> tuple[Result, Path]
     result = _result(dataset.lines, "pipeline", m, load_before)
     result.stages, result.detail = stages, detail
     result.peak_during = _step_at(timings, m.started_at + m.peak_at)
-    (work / f"memory-{dataset.lines}.json").write_text(
-        json.dumps({"timings": timings, "spawned": m.started_at, "timeline": m.timeline}),
-        encoding="utf-8",
-    )
+    profile = {
+        "steps": {
+            k: [round(s - m.started_at, 2), round(e - m.started_at, 2)]
+            for k, (s, e) in timings["step_windows"].items()
+        },
+        "timeline": m.timeline,
+    }
     log(
         f"  pipeline  {m.wall_seconds:7.1f} s  {result.peak_rss_mb:7.0f} MB "
         f"(peak in {result.peak_during})  " + "  ".join(f"{k} {v:.1f}" for k, v in stages.items())
     )
-    return result, Path(timings["current"])
+    return result, Path(timings["current"]), profile
 
 
 def pipeline_stages(
@@ -185,7 +193,7 @@ def pipeline_stages(
 ) -> tuple[dict[str, float], dict[str, float]]:
     """Wall time per stage from Dagster's step windows, plus the gaps between them."""
     windows = {k: tuple(v) for k, v in timings["step_windows"].items()}
-    stage_of = {k: _stage(k) for k in windows}
+    stage_of = {k: stage_of_step(k) for k in windows}
     stages = dict.fromkeys(("ingest", "dbt", "gx", "publish", "other_steps"), 0.0)
     for key, (start, end) in windows.items():
         stages[stage_of[key]] += end - start
@@ -220,7 +228,7 @@ def _step_at(timings: dict, moment: float) -> str:
     return "startup" if moment < t["definitions_loaded"] else "between steps"
 
 
-def _stage(step_key: str) -> str:
+def stage_of_step(step_key: str) -> str:
     if step_key.startswith("erp__"):
         return "ingest"
     if step_key == "kam_dbt_models":
@@ -341,7 +349,7 @@ def run_benchmark(
         _warm(dataset.raw_dir)
         outputs, results = [], []
         if "pipeline" in implementations:
-            result, marts = run_pipeline(dataset, work, log)
+            result, marts, run.memory_profiles[lines] = run_pipeline(dataset, work, log)
             results.append(result)
             outputs.append(MartOutput("pipeline", marts))
         for name in ("duckdb", "pandas"):
@@ -371,7 +379,7 @@ def measure_overhead(lines: int, cache_dir: Path, work: Path, log=print) -> dict
     dataset = ensure_dataset(lines, cache_dir, log=log)
     log(f"fixed cost: refresh on {dataset.label} invoice lines (one warm-up run first)")
     run_pipeline(dataset, work, log=lambda *_: None)  # warm-up: bytecode, page cache, manifest
-    result, _ = run_pipeline(dataset, work, log)
+    result, _, _ = run_pipeline(dataset, work, log)
     bare, _ = run_baseline("duckdb", dataset, work, log)
     return {
         "lines": lines,

@@ -8,7 +8,8 @@ from dataclasses import asdict
 from pathlib import Path
 
 from bench.datasets import scale_label
-from bench.harness import STAGES, BenchmarkRun, Result
+from bench.harness import STAGES, BenchmarkRun, Result, stage_of_step
+from bench.measure import MB
 
 LABELS = {"pipeline": "kam refresh", "duckdb": "bare DuckDB", "pandas": "pandas"}
 BEGIN, END = "<!-- bench:results:begin -->", "<!-- bench:results:end -->"
@@ -192,6 +193,9 @@ def markdown(run: BenchmarkRun, chart: str | None = "chart.png") -> str:
             )
     if chart:
         lines += ["", f"![time and memory against scale]({chart})"]
+        if run.memory_profiles:
+            memory = chart.replace("chart.png", "memory.png")
+            lines += ["", f"![memory of the refresh over time, by process]({memory})"]
     return "\n".join(lines) + "\n"
 
 
@@ -307,6 +311,44 @@ def chart(run: BenchmarkRun, path: Path) -> bool:
     return True
 
 
+def memory_chart(run: BenchmarkRun, path: Path) -> bool:
+    """Resident memory over time, per process, of the refresh at the largest scale."""
+    if not run.memory_profiles:
+        return False
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return False
+    lines = max(run.memory_profiles)
+    profile = run.memory_profiles[lines]
+    timeline = profile["timeline"]
+    labels = sorted({k for _, point in timeline for k in point})
+    labels.sort(key=lambda k: -max(point.get(k, 0) for _, point in timeline))
+    xs = [t for t, _ in timeline]
+    ys = [[point.get(k, 0) / MB for _, point in timeline] for k in labels]
+    fig, ax = plt.subplots(figsize=(11, 4.2))
+    ax.stackplot(xs, ys, labels=labels, alpha=0.8)
+    colors = {"ingest": "#d0e4f5", "dbt": "#f5e3d0", "gx": "#dff5d0", "publish": "#eeeeee"}
+
+    for key, (start, end) in profile["steps"].items():
+        stage = stage_of_step(key)
+        ax.axvspan(start, end, color=colors.get(stage, "#ffffff"), alpha=0.35, zorder=0)
+    for stage, color in colors.items():
+        ax.axvspan(0, 0, color=color, alpha=0.6, label=f"stage: {stage}")
+    ax.axhline(2048, color="grey", linewidth=0.8)
+    ax.set_xlabel("seconds since `kam refresh` started")
+    ax.set_ylabel("resident memory (MB)")
+    ax.set_title(f"kam refresh at {scale_label(lines)} invoice lines: memory by process")
+    ax.legend(fontsize=7, loc="upper left")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return True
+
+
 def write_all(run: BenchmarkRun, results_dir: Path, docs: Path | None = None) -> dict[str, Path]:
     """Write results.{md,csv,json} and chart.png; update `docs` between the bench markers."""
     results_dir.mkdir(parents=True, exist_ok=True)
@@ -319,6 +361,9 @@ def write_all(run: BenchmarkRun, results_dir: Path, docs: Path | None = None) ->
     has_chart = chart(run, paths["chart"])
     if not has_chart:
         paths.pop("chart")
+    paths["memory_chart"] = results_dir / "memory.png"
+    if not memory_chart(run, paths["memory_chart"]):
+        paths.pop("memory_chart")
     write_csv(run, paths["csv"])
     write_json(run, paths["json"])
     paths["markdown"].write_text(

@@ -37,3 +37,4 @@ def test_harness_runs_all_three_and_they_agree(tmp_path):
     assert {r["implementation"] for r in rows} == {"pipeline", "duckdb", "pandas"}
     assert json.loads(paths["json"].read_text())["totals"]["3000"]["cost_to_serve"]["rows"] > 0
     assert "agree row by row" in paths["markdown"].read_text()
+    assert paths["chart"].stat().st_size > 0 and paths["memory_chart"].stat().st_size > 0
