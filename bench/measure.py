@@ -6,8 +6,12 @@ Memory is measured two ways, because a process tree has no single exact "peak RS
   every `interval` seconds with psutil (what the machine must hold at once, e.g. `kam refresh`
   plus its dbt subprocess). Sampling can miss a spike shorter than the interval; shared pages
   (libraries mapped by two processes) are counted once per process, so it errs high on those.
-- `peak_process_rss`: the kernel's own high-water mark (ru_maxrss from wait4) of the largest
-  single process in the tree: exact, never missed by sampling, but not a sum.
+- `peak_process_rss`: the kernel's own high-water mark (VmHWM in /proc/<pid>/status, kept by
+  the kernel since the process's exec) of the largest single process in the tree, as last read
+  while the process ran: a growth in its final sampling interval can be missed, but short spikes
+  in between cannot. (wait4's ru_maxrss is not used: at exec the kernel folds the spawning
+  process's own high-water mark into the child's, so every child would look at least as big as
+  the harness that started it.)
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ class Measurement:
     samples: int
     cpu_seconds: float  # user + system time of the child and every descendant it waited for
     # peak sampled RSS per process of the tree, by a short label ("kam refresh", "dbt build")
-    peak_by_process: dict[str, int]
+    peak_by_process: dict[str, int]  # kernel high-water mark per process, by label
     started_at: float  # time.time() when the child was spawned
     peak_at: float  # seconds after the spawn when the sampled tree peak was seen
     # (seconds after spawn, {label: RSS bytes}) every ~0.5 s, for a memory-over-time view
@@ -63,8 +67,8 @@ class CommandFailed(RuntimeError):
     """The measured command exited non-zero; the message carries the tail of its stderr."""
 
 
-def _tree_rss(root: psutil.Process, labels: dict[int, str]) -> dict[int, int]:
-    """RSS of every live process in the tree, by pid (labels filled in for new pids)."""
+def _tree_rss(root: psutil.Process, labels: dict[int, str], hwm: dict[int, int]) -> dict[int, int]:
+    """RSS of every live process in the tree, by pid; updates labels and high-water marks."""
     out: dict[int, int] = {}
     try:
         procs = [root, *root.children(recursive=True)]
@@ -77,7 +81,20 @@ def _tree_rss(root: psutil.Process, labels: dict[int, str]) -> dict[int, int]:
                 labels[p.pid] = _label(p)
         except psutil.Error:  # exited between listing and reading
             continue
+        hwm[p.pid] = max(hwm.get(p.pid, 0), _vm_hwm(p.pid), out[p.pid])
     return out
+
+
+def _vm_hwm(pid: int) -> int:
+    """The kernel's peak resident set size of the process (VmHWM), in bytes; 0 if gone."""
+    try:
+        with open(f"/proc/{pid}/status", "rb") as f:
+            for line in f:
+                if line.startswith(b"VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
 
 
 def _label(p: psutil.Process) -> str:
@@ -114,6 +131,7 @@ def run_measured(
         peak, peak_n, samples = 0, 0, 0
         labels: dict[int, str] = {}
         by_pid: dict[int, int] = {}
+        hwm: dict[int, int] = {}
         timeline: list[tuple[float, dict[str, int]]] = []
         peak_at, next_point = 0.0, 0.0
         while True:
@@ -121,7 +139,7 @@ def run_measured(
             if pid == proc.pid:
                 break
             now = time.perf_counter() - started
-            rss = _tree_rss(root, labels)
+            rss = _tree_rss(root, labels, hwm)
             for p, r in rss.items():
                 by_pid[p] = max(by_pid.get(p, 0), r)
             if sum(rss.values()) > peak:
@@ -139,12 +157,11 @@ def run_measured(
     m = Measurement(
         wall_seconds=wall,
         peak_tree_rss=peak,
-        # ru_maxrss is in KiB on Linux; it covers the child and every descendant it waited for.
-        peak_process_rss=usage.ru_maxrss * 1024,
+        peak_process_rss=max(hwm.values(), default=0),
         peak_processes=peak_n,
         samples=samples,
         cpu_seconds=usage.ru_utime + usage.ru_stime,
-        peak_by_process=_by_label(by_pid, labels),
+        peak_by_process=_by_label(hwm, labels),
         started_at=started_at,
         peak_at=peak_at,
         timeline=timeline,

@@ -11,6 +11,7 @@ from typing import Any
 from dagster import AssetExecutionContext, AssetKey
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
+from orchestration.checks import gx_suites
 from orchestration.resources import WarehouseResource, dbt_cli
 from orchestration.settings import DBT_PROJECT_DIR
 
@@ -77,6 +78,8 @@ def kam_dbt_models(
     context: AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource
 ) -> Iterator[Any]:
     settings = warehouse.settings()
+    # The GX checks on the marts run next; import GX while this process waits for dbt.
+    gx_suites.warm_up(settings)
     dbt_vars = {"reporting_currency": settings.reporting_currency}
     invocation = dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context)
     yield from invocation.stream()

@@ -5,15 +5,19 @@ Output (written atomically, so a failed ingest leaves the previous result in pla
 - `<quarantine_dir>/<source>.parquet`: rejected rows with file, row, reason and the raw record
 Invariant (a blocking asset check): raw rows = accepted + quarantined.
 
-Cost per row matters (the benchmark in bench/ runs this at 50 million invoice lines): each file
-is typed and checked in one INSERT that also applies the rules needing only the row and small
-lookup tables (references, exchange rates); only the duplicate rule looks across rows, and it
-narrows the candidates with a hash aggregate before it sorts anything.
+Cost per row and memory matter (the benchmark in bench/ runs this at 50 million invoice lines):
+each file is typed and checked in one query that also applies the rules needing only the row and
+small lookup tables (references, exchange rates), and is written as a compressed Parquet part, so
+memory stays flat however big the source is. Only the duplicate rule looks across rows; it
+narrows the candidates with a hash aggregate before it sorts anything. The outputs are then
+written from the parts.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,7 +26,7 @@ import duckdb
 from orchestration.duck import connect, quote_ident, quote_literal
 from orchestration.ingest.contracts import EXCHANGE_RATES, SourceContract
 from orchestration.ingest.parsing import problem_exprs, typed_expr
-from orchestration.ingest.readers import IngestError, RawFile, discover, read_raw, renumber_rows
+from orchestration.ingest.readers import IngestError, RawFile, discover, read_raw, row_offsets
 from orchestration.settings import Settings
 
 
@@ -49,27 +53,42 @@ def ingest_source(contract: SourceContract, settings: Settings) -> IngestResult:
     settings.ensure_dirs()
     files = discover(settings.raw_dir / contract.folder)
     con = connect(settings)
+    parts = Path(tempfile.mkdtemp(prefix=f"ingest-{contract.name}-", dir=settings.temp_dir))
     try:
         result = IngestResult(contract.name, [str(f) for f in files])
-        _create_parsed_table(con, contract)
+        _create_rejects_table(con, contract)
         lookups = _create_lookups(con, contract, settings)
         for file_id, path in enumerate(files):
-            _parse_file(con, contract, path, file_id, lookups, settings)
-        _mark_duplicates(con, contract, files)
-        _write_outputs(con, contract, settings, result, files)
+            _parse_file(con, contract, path, file_id, lookups, settings, parts)
+        _create_parsed_view(con, parts)
+        duplicates = _mark_duplicates(con, contract, files)
+        _write_outputs(con, contract, settings, result, files, duplicates)
         return result
     finally:
         con.close()
+        shutil.rmtree(parts, ignore_errors=True)
 
 
-def _create_parsed_table(con: duckdb.DuckDBPyConnection, contract: SourceContract) -> None:
-    """One row per raw row. The file is its position in the sorted file list (`_file_id`), not
-    its path: at tens of millions of rows a repeated path would dominate the table's size."""
+def _columns(contract: SourceContract) -> str:
+    """Columns of a parsed row: file (its position in the sorted file list, not its path: at
+    tens of millions of rows a repeated path would dominate), row, typed values, reasons."""
     cols = ", ".join(f"{quote_ident(c.name)} {c.duckdb_type}" for c in contract.columns)
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE _parsed (_file_id INTEGER, _source_row BIGINT, {cols}, "
-        "_problems VARCHAR[], _raw_record VARCHAR)"
-    )
+    return f"_file_id INTEGER, _source_row BIGINT, {cols}, _problems VARCHAR[], _raw_record VARCHAR"
+
+
+def _create_rejects_table(con: duckdb.DuckDBPyConnection, contract: SourceContract) -> None:
+    """CSV lines DuckDB could not split into the declared fields (no typed values)."""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _rejects ({_columns(contract)})")
+
+
+def _create_parsed_view(con: duckdb.DuckDBPyConnection, parts: Path) -> None:
+    """`_parsed`: every raw row, the parts in file order, then the rejected lines."""
+    if any(parts.glob("part-*.parquet")):
+        glob = quote_literal(str(parts / "part-*.parquet"))
+        source = f"SELECT * FROM read_parquet({glob}) UNION ALL BY NAME SELECT * FROM _rejects"
+    else:
+        source = "SELECT * FROM _rejects"
+    con.execute(f"CREATE OR REPLACE TEMP VIEW _parsed AS {source}")
 
 
 def _create_lookups(
@@ -115,6 +134,7 @@ def _parse_file(
     file_id: int,
     lookups: _Lookups,
     settings: Settings,
+    parts: Path,
 ) -> None:
     """Type one file's rows and apply every rule that needs only the row and small lookups.
 
@@ -122,30 +142,44 @@ def _parse_file(
     for an otherwise clean row) a missing exchange rate. The raw record is kept for rows whose
     columns had problems; rows rejected by later rules show their typed values instead.
     """
+    part = parts / f"part-{file_id:06d}.parquet"
     read = read_raw(
         con,
         path,
-        consume=lambda raw: _insert_typed(con, contract, raw, file_id, lookups, settings),
-        discard=lambda: con.execute(f"DELETE FROM _parsed WHERE _file_id = {int(file_id)}"),
+        consume=lambda raw: _write_typed(con, contract, raw, file_id, lookups, settings, part),
+        discard=lambda: part.unlink(missing_ok=True),
     )
-    renumber_rows(con, "_parsed", "_source_row", read.rejected_rows, f"_file_id = {int(file_id)}")
+    if read.rejected_rows:
+        # Row numbers counted accepted lines only: shift them past the rejected lines.
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE _offsets AS SELECT unnest(?::BIGINT[]) AS o",
+            [row_offsets(read.rejected_rows)],
+        )
+        fixed = part.with_name(f"{part.stem}.renumbered.parquet")
+        con.execute(
+            f"COPY (SELECT * REPLACE (_source_row + (SELECT count(*) FROM _offsets "
+            f"WHERE o < p._source_row) AS _source_row) FROM read_parquet("
+            f"{quote_literal(str(part))}) AS p) TO {quote_literal(str(fixed))} (FORMAT parquet)"
+        )
+        os.replace(fixed, part)
     for row, reason, line in read.rejects:
         con.execute(
-            "INSERT INTO _parsed (_file_id, _source_row, _problems, _raw_record) "
+            "INSERT INTO _rejects (_file_id, _source_row, _problems, _raw_record) "
             "VALUES (?, ?, [?], ?)",
             [file_id, row, reason, line],
         )
 
 
-def _insert_typed(
+def _write_typed(
     con: duckdb.DuckDBPyConnection,
     contract: SourceContract,
     raw: RawFile,
     file_id: int,
     lookups: _Lookups,
     settings: Settings,
+    part: Path,
 ) -> None:
-    """One INSERT: the file's rows typed, with the reasons of every row-local rule."""
+    """One query: the file's rows typed, with the reasons of every row-local rule, as `part`."""
     path = raw.path
     missing = [c.name for c in contract.columns if c.name not in raw.columns]
     required_missing = [c for c in missing if contract.column(c).required]
@@ -192,13 +226,19 @@ def _insert_typed(
             f"|| {detail} END"
         )
     record = ", ".join(f"{quote_literal(src)}: {quote_ident(src)}" for src in raw.columns.values())
-    values = ", ".join(_value(c.name) for c in contract.columns)
+    values = ", ".join(
+        f"CAST({_value(c.name)} AS {c.duckdb_type}) AS {quote_ident(c.name)}"
+        for c in contract.columns
+    )
     con.execute(
         f"""
-        INSERT INTO _parsed
-        SELECT {int(file_id)}, _row, {values},
-               CASE WHEN __kam_rp IS NULL THEN __kam_p ELSE list_append(__kam_p, __kam_rp) END,
+        COPY (
+        SELECT CAST({int(file_id)} AS INTEGER) AS _file_id, CAST(_row AS BIGINT) AS _source_row,
+               {values},
+               CASE WHEN __kam_rp IS NULL THEN __kam_p ELSE list_append(__kam_p, __kam_rp) END
+                   AS _problems,
                CASE WHEN len(__kam_cp) > 0 THEN CAST(to_json({{{record}}}) AS VARCHAR) END
+                   AS _raw_record
         FROM (
             SELECT *, {rate_problem} AS __kam_rp
             FROM (
@@ -220,6 +260,7 @@ def _insert_typed(
                 )
             )
         )
+        ) TO {quote_literal(str(part))} (FORMAT parquet)
         """
     )
 
@@ -236,12 +277,13 @@ def _file_names(files: list[Path]) -> str:
 
 def _mark_duplicates(
     con: duckdb.DuckDBPyConnection, contract: SourceContract, files: list[Path]
-) -> None:
+) -> int:
     """First delivery of a key wins; an identical re-export is counted as a duplicate, a
     different row under the same key is a conflict. Both are quarantined, never double-booked.
 
     Only rows whose key hash occurs more than once among the clean rows can be duplicates, so
-    the exact window (by file name and row) runs on those few rows, not on all of them.
+    the exact window (by file name and row) runs on those few rows, not on all of them. Returns
+    the number of rows in `_dupes` (file, row, first file, first row, identical).
     """
     key = ", ".join(quote_ident(k) for k in contract.unique_key)
     content = ", ".join(quote_ident(c.name) for c in contract.columns)
@@ -253,8 +295,7 @@ def _mark_duplicates(
             FROM _parsed WHERE len(_problems) = 0
             GROUP BY ALL HAVING count(*) > 1
         ), candidates AS (
-            SELECT _file_id, {_file_names(files)}[_file_id + 1]
-                       AS _source_file,
+            SELECT _file_id, {_file_names(files)}[_file_id + 1] AS _source_file,
                    _source_row, {content}
             FROM _parsed
             WHERE len(_problems) = 0 AND hash({key}) IN (SELECT _key_hash FROM repeated)
@@ -272,17 +313,7 @@ def _mark_duplicates(
         ) WHERE n > 1
         """
     )
-    if con.execute("SELECT count(*) FROM _dupes").fetchone()[0]:
-        con.execute(
-            """
-            UPDATE _parsed p SET _problems = list_append(p._problems,
-                CASE WHEN d.identical THEN 'duplicate re-export of '
-                     ELSE 'conflicting duplicate key ' || 'first delivered in ' END
-                || d.first_file || ' row ' || d.first_row)
-            FROM _dupes d
-            WHERE p._file_id = d._file_id AND p._source_row = d._source_row
-            """
-        )
+    return con.execute("SELECT count(*) FROM _dupes").fetchone()[0]
 
 
 def _write_outputs(
@@ -291,20 +322,39 @@ def _write_outputs(
     settings: Settings,
     result: IngestResult,
     files: list[Path],
+    duplicates: int,
 ) -> None:
+    # `_final`: every row with all its reasons, the duplicate rule's included.
+    if duplicates:
+        con.execute(
+            """
+            CREATE OR REPLACE TEMP VIEW _final AS
+            SELECT p.* REPLACE (
+                CASE WHEN d._file_id IS NULL THEN p._problems ELSE list_append(p._problems,
+                    CASE WHEN d.identical THEN 'duplicate re-export of '
+                         ELSE 'conflicting duplicate key ' || 'first delivered in ' END
+                    || d.first_file || ' row ' || d.first_row) END AS _problems)
+            FROM _parsed p LEFT JOIN _dupes d USING (_file_id, _source_row)
+            """
+        )
+    else:
+        con.execute("CREATE OR REPLACE TEMP VIEW _final AS SELECT * FROM _parsed")
     result.raw_rows = con.execute("SELECT count(*) FROM _parsed").fetchone()[0]
-    # Only the duplicate rule writes this reason (and every row in _dupes got exactly one).
+    # Only the duplicate rule writes this reason, and every row in _dupes got exactly one.
     result.duplicate_rows = con.execute("SELECT count(*) FROM _dupes WHERE identical").fetchone()[0]
     columns = ", ".join(quote_ident(c.name) for c in contract.columns)
     source_file = f"{_file_names(files)}[_file_id + 1]"
     accepted = settings.ingested_dir / f"{contract.name}.parquet"
     quarantine = settings.quarantine_dir / f"{contract.name}.parquet"
-    _copy_atomic(
-        con,
-        f"SELECT {columns}, {source_file} AS _source_file, _source_row FROM _parsed "
-        "WHERE len(_problems) = 0",
-        accepted,
-    )
+    # Accepted rows in delivery order (file, then row), as the files were read.
+    clean = f"SELECT {columns}, {source_file} AS _source_file, _source_row FROM _parsed "
+    clean += "WHERE len(_problems) = 0"
+    if duplicates:
+        clean += (
+            " AND (_file_id, _source_row) NOT IN (SELECT (_file_id, _source_row) FROM _dupes)"
+            " ORDER BY _file_id, _source_row"
+        )
+    _copy_atomic(con, clean, accepted)
     _copy_atomic(
         con,
         f"""
@@ -312,7 +362,7 @@ def _write_outputs(
                _source_row AS source_row, array_to_string(_problems, '; ') AS reason,
                COALESCE(_raw_record, CAST(to_json({{{_record_of(contract)}}}) AS VARCHAR))
                    AS raw_record
-        FROM _parsed WHERE len(_problems) > 0
+        FROM _final WHERE len(_problems) > 0
         ORDER BY source_file, source_row
         """,
         quarantine,
@@ -322,7 +372,7 @@ def _write_outputs(
     result.reasons = dict(
         con.execute(
             "SELECT trim(regexp_replace(p, '(: |''|\"|/| on or before ).*', '')), count(*) "
-            "FROM _parsed, "
+            "FROM _final, "
             "unnest(_problems) t(p) GROUP BY 1 ORDER BY 2 DESC LIMIT 20"
         ).fetchall()
     )

@@ -7,7 +7,7 @@ A file is not copied into a table first: `read_raw` hands the caller a relation 
 `read_csv`/`read_parquet` with the file's columns and `_row`, 1 = first data row) for the one
 query that types it. Only when that read turns out not to be UTF-8 is the file transcoded and
 read again (the caller discards what it wrote), and only when DuckDB rejected malformed lines
-must the caller shift the row numbers past them (`renumber_rows`).
+must the caller shift the row numbers past them (`row_offsets`).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.duck import quote_ident, quote_literal
+from orchestration.duck import quote_literal
 
 SUFFIXES = {".csv": "csv", ".parquet": "parquet"}
 ENCODING_ERRORS = ("INVALID UNICODE", "INVALID ENCODING")
@@ -42,7 +42,7 @@ class RawFile:
 @dataclass(frozen=True)
 class RawRead:
     rejects: list[tuple[int, str, str]]  # (row, reason, raw line) for malformed CSV rows
-    rejected_rows: list[int]  # their data row numbers, ascending (see renumber_rows)
+    rejected_rows: list[int]  # their data row numbers, ascending (see row_offsets)
 
 
 def discover(folder: Path) -> list[Path]:
@@ -121,28 +121,10 @@ def _stream_csv(
     ).fetchall()
 
 
-def renumber_rows(
-    con: duckdb.DuckDBPyConnection,
-    table: str,
-    column: str,
-    rejected_rows: list[int],
-    where: str = "TRUE",
-) -> None:
-    """Row numbers count accepted rows only; shift them past the rejected rows to the file's
-    row number.
-
-    With rejected data rows r_1 < r_2 < ..., the k-th accepted row is data row
-    k + #{j : r_j - j < k}.
-    """
-    if not rejected_rows:
-        return
-    offsets = [r - j for j, r in enumerate(rejected_rows, start=1)]
-    col = quote_ident(column)
-    con.execute(
-        f"UPDATE {table} SET {col} = {col} + (SELECT count(*) FROM unnest(?::BIGINT[]) t(o) "
-        f"WHERE o < {col}) WHERE {where}",
-        [offsets],
-    )
+def row_offsets(rejected_rows: list[int]) -> list[int]:
+    """Row numbers of a read count accepted lines only. With rejected data rows r_1 < r_2 < ...,
+    the k-th accepted row is data row k + #{j : o_j < k}, o_j = r_j - j (these offsets)."""
+    return [r - j for j, r in enumerate(sorted(rejected_rows), start=1)]
 
 
 def _transcode_cp1252(src: Path, dst: Path) -> None:

@@ -30,11 +30,11 @@ def test_bad_scales_are_refused(text):
 
 def test_measures_peak_memory_of_the_whole_process_tree(tmp_path):
     # A parent that starts a child; each holds ~120 MB at the same time for a moment.
-    child = "import time; b = bytearray(120 * 1024 * 1024); b[::4096] = b'x' * len(b[::4096]); time.sleep(0.6)"
+    child = "import time; b = b'x' * (120 * 1024 * 1024); time.sleep(0.6)"
     parent = (
         "import subprocess, sys, time\n"
         f"p = subprocess.Popen([sys.executable, '-c', {child!r}])\n"
-        "b = bytearray(120 * 1024 * 1024); b[::4096] = b'x' * len(b[::4096])\n"
+        "b = b'x' * (120 * 1024 * 1024)\n"
         "p.wait()\n"
     )
     m = run_measured([sys.executable, "-c", parent], stdout_path=tmp_path / "out")
@@ -56,6 +56,7 @@ def test_failing_command_raises_with_its_stderr(tmp_path):
 
 def _marts(folder: Path, revenue_cents: int, *, cents: bool) -> MartOutput:
     folder.mkdir(parents=True)
+    con = duckdb.connect()
     money = "BIGINT" if cents else "DECIMAL(18,2)"
     value = revenue_cents if cents else revenue_cents / 100
     cols = [
@@ -75,15 +76,16 @@ def _marts(folder: Path, revenue_cents: int, *, cents: bool) -> MartOutput:
         f"CAST({value if c in ('gross_revenue', 'net_revenue', 'gross_margin', 'key_account_value') else 0} AS {money}) AS {c}"
         for c in cols
     )
-    duckdb.execute(
+    con.execute(
         f"COPY (SELECT 'G1' AS account_id, DATE '2024-01-01' AS month, {sel}) "
         f"TO '{folder / 'key_account_value.parquet'}' (FORMAT parquet)"
     )
-    duckdb.execute(
+    con.execute(
         f"COPY (SELECT 'G1' AS account_id, DATE '2024-01-01' AS month, 'training' AS cost_category, "
         f"CAST(0 AS {money}) AS amount, 1 AS cost_line_count) "
         f"TO '{folder / 'cost_to_serve.parquet'}' (FORMAT parquet)"
     )
+    con.close()
     return MartOutput(folder.name, folder, money_in_cents=cents)
 
 
