@@ -49,9 +49,8 @@ def generate(invoice_lines: int, seed: int, fmt: str, out: Path, months: int) ->
 @main.command()
 def refresh() -> None:
     """Ingest data/raw, build and test the dbt models, validate with GX, publish."""
-    from orchestration.runner import run_refresh
-
     from orchestration.kam.config import KamConfigError, load_kam_config
+    from orchestration.runner import run_refresh
 
     settings = Settings.load()
     try:  # fail fast, before any work: the scoring matrix and lifecycle rules

@@ -5,6 +5,7 @@ Dagster's default console logger prints every framework event; a person running
 """
 
 import logging
+import re
 import sys
 import time
 
@@ -12,6 +13,7 @@ from dagster import Field, logger
 
 # dagster-dbt chatter that says nothing to a person running a refresh.
 _QUIET_PREFIXES = ("Copying `", "A dbt subsetted execution")
+_VARS = re.compile(r"--vars \{.*\}(?= )")
 _STEP_EVENTS = {
     "STEP_START": "started",
     "STEP_SUCCESS": "done",
@@ -48,7 +50,9 @@ class _ProgressHandler(logging.Handler):
             and meta.get("orig_message")
             and not str(meta["orig_message"]).startswith(_QUIET_PREFIXES)
         ):
-            line = f"{'':>8}  {meta['orig_message']}"
+            # The dbt command carries the whole scoring matrix as --vars JSON: keep the line short.
+            message = _VARS.sub("--vars {...}", str(meta["orig_message"]))
+            line = f"{'':>8}  {message}"
         if line:
             self.stream.write(time.strftime("%H:%M:%S ") + line + "\n")
             self.stream.flush()

@@ -129,8 +129,7 @@
                 ~ " months' end",
             }
         ) -%}
-    {%- else -%}
-        {{ exceptions.raise_compiler_error("unknown KAM criterion " ~ name) }}
+    {%- else -%} {{ exceptions.raise_compiler_error("unknown KAM criterion " ~ name) }}
     {%- endif -%}
 {%- endmacro %}
 
@@ -140,7 +139,8 @@
         when {{ value }} is null
         then null
         {%- for band in bands | reverse %}
-            {%- if not loop.last %} when {{ value }} >= {{ band["from"] }} then {{ band.score }}
+            {%- if not loop.last %}
+                when {{ value }} >= {{ band["from"] }} then {{ band.score }}
             {%- endif %}
         {%- endfor %}
         else {{ bands[0].score }}

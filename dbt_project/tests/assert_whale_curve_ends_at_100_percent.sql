@@ -3,10 +3,14 @@
 -- curve is ranked by key-account value (never rising with rank).
 with
     last_points as (
-        select period, arg_max(cumulative_net_revenue, rank) as cum_revenue,
+        select
+            period,
+            arg_max(cumulative_net_revenue, rank) as cum_revenue,
             arg_max(cumulative_key_account_value, rank) as cum_value,
             any_value(total_net_revenue) as total_revenue,
-            any_value(total_key_account_value) as total_value, count(*) as n, max(rank) as max_rank
+            any_value(total_key_account_value) as total_value,
+            count(*) as n,
+            max(rank) as max_rank
         from {{ ref("whale_curve") }}
         group by period
     )

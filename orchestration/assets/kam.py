@@ -20,7 +20,9 @@ DESIGNATION_LOG_KEY = AssetKey(["kam_history", "designation_log"])
     description="Key-account decisions of earlier runs (data/history/designation_log.parquet): "
     "decisions before the latest scoring date are frozen. Created empty on the first run.",
 )
-def designation_log(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
+def designation_log(
+    context: AssetExecutionContext, warehouse: WarehouseResource
+) -> MaterializeResult:
     settings = warehouse.settings()
     rows, dates = ensure_designation_log(settings)
     context.log.info(

@@ -66,9 +66,7 @@ def build_assessments(con: duckdb.DuckDBPyConnection, ctx: Ctx) -> pa.Table:
         m for m in range(ctx.months) if add_months(ctx.start, m).month == 11 and m >= 1
     ] or [ctx.months - 1]
     rows = []
-    for account_id, is_key, hm, first_m, churn_m, currency, country, _, sites in sorted(
-        assessed
-    ):
+    for account_id, is_key, hm, first_m, churn_m, currency, country, _, sites in sorted(assessed):
         level = 7.5 if is_key else 6.0 if account_id.startswith("G") else 5.5
         bias = {j: rng.gauss(0, 1.3) for j in JUDGMENTS}
         if hm:  # high-maintenance accounts: a difficult relationship

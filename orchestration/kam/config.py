@@ -10,6 +10,7 @@ anything is published, with a message naming the file and the key.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 from dataclasses import dataclass
 from decimal import Decimal
@@ -119,7 +120,7 @@ class Scoring(_Strict):
                 f"bands: scores {scores} do not cover the score scale 1 to 10 "
                 "(the lowest band must score 1 and the highest 10)"
             )
-        steps = [b - a for a, b in zip(scores, scores[1:], strict=False)]
+        steps = [b - a for a, b in itertools.pairwise(scores)]
         if not (all(s >= 0 for s in steps) or all(s <= 0 for s in steps)):
             raise ValueError(f"bands: scores {scores} must rise or fall steadily with 'from'")
         return self
@@ -296,10 +297,10 @@ class KamConfig:
                     "criterion": c.criterion,
                     "source": c.spec.source,
                     "unit": c.spec.unit,
-                    "weight": str(s.weight(c)),
+                    "weight": _num(s.weight(c)),
                     "method": c.scoring.method if c.scoring else "judgment",
                     "bands": [
-                        {"from": None if b.start is None else str(b.start), "score": b.score}
+                        {"from": _num(b.start), "score": b.score}
                         for b in (c.scoring.bands if c.scoring else ())
                     ],
                 }
@@ -308,8 +309,8 @@ class KamConfig:
             "designation": {
                 "rule": s.designation.rule,
                 "top_n": s.designation.top_n,
-                "min_total": _str(s.designation.min_total),
-                "min_weight_coverage": str(s.designation.min_weight_coverage),
+                "min_total": _num(s.designation.min_total),
+                "min_weight_coverage": _num(s.designation.min_weight_coverage),
             },
             "designation_effect": s.designation_effect.model_dump(),
         }
@@ -317,12 +318,12 @@ class KamConfig:
             "trend_months": life.trend_months,
             "lost_after_months": life.lost_after_months,
             "first_contact": life.first_contact.model_dump(),
-            "expansion": {"min_revenue_growth": str(life.expansion.min_revenue_growth)},
+            "expansion": {"min_revenue_growth": _num(life.expansion.min_revenue_growth)},
             "recovery": {
-                "max_revenue_growth": str(life.recovery.max_revenue_growth),
+                "max_revenue_growth": _num(life.recovery.max_revenue_growth),
                 "complaint_months": life.recovery.complaint_months,
                 "min_complaints": life.recovery.min_complaints,
-                "min_complaint_rate": str(life.recovery.min_complaint_rate),
+                "min_complaint_rate": _num(life.recovery.min_complaint_rate),
             },
         }
         scoring["config_version"] = _version(scoring)
@@ -330,8 +331,9 @@ class KamConfig:
         return {"kam_scoring": scoring, "kam_lifecycle": lifecycle}
 
 
-def _str(v: Decimal | None) -> str | None:
-    return None if v is None else str(v)
+def _num(v: Decimal | None) -> str | None:
+    """A decimal as a plain SQL numeric literal (never exponent notation)."""
+    return None if v is None else format(v, "f")
 
 
 def _version(doc: dict[str, Any]) -> str:

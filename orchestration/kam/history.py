@@ -73,7 +73,9 @@ def ensure_designation_log(settings: Settings) -> tuple[int, list[str]]:
         rows = con.execute(f"SELECT count(*) FROM {src}").fetchone()[0]
         dates = [
             d.isoformat()
-            for (d,) in con.execute(f"SELECT DISTINCT scoring_date FROM {src} ORDER BY 1").fetchall()
+            for (d,) in con.execute(
+                f"SELECT DISTINCT scoring_date FROM {src} ORDER BY 1"
+            ).fetchall()
         ]
         return rows, dates
     finally:

@@ -28,7 +28,10 @@ with
     ),
 
     complaints as (
-        select a.account_id, cast(date_trunc('month', s.service_date) as date) as month, count(*) as complaint_count
+        select
+            a.account_id,
+            cast(date_trunc('month', s.service_date) as date) as month,
+            count(*) as complaint_count
         from {{ ref("stg_erp__service_logs") }} as s
         join {{ ref("int_customer_accounts") }} as a using (customer_id)
         where s.cost_category = 'complaint_goodwill'
@@ -55,8 +58,9 @@ with
         from accounts as a
         cross join span as s
         left join
-            (select account_id, min(month) as first_month from waterfall group by all) as w
-            using (account_id)
+            (select account_id, min(month) as first_month from waterfall group by all) as w using (
+                account_id
+            )
         where s.data_first_month is not null
     ),
 
@@ -66,8 +70,9 @@ with
             customer_since,
             began_in_data,
             data_first_month,
-            cast(unnest(generate_series(start_month, data_last_month, interval 1 month)) as date)
-            as month
+            cast(
+                unnest(generate_series(start_month, data_last_month, interval 1 month)) as date
+            ) as month
         from starts
         where start_month <= data_last_month
     )

@@ -8,7 +8,10 @@ with
     dates as (select * from {{ ref("int_scoring_dates") }}),
 
     accounts as (
-        select account_id, any_value(account_name) as account_name, min(customer_since) as customer_since
+        select
+            account_id,
+            any_value(account_name) as account_name,
+            min(customer_since) as customer_since
         from {{ ref("int_customer_accounts") }}
         group by all
     ),
@@ -150,15 +153,15 @@ with
             coalesce(r.net_revenue_window, 0) as net_revenue_window,
             coalesce(r.net_revenue_previous_window, 0) as net_revenue_previous_window,
             cast(
-                round(coalesce(r.net_revenue_window, 0) * 12 / {{ cfg.window_months }}, 2)
-                as decimal(18, 2)
+                round(
+                    coalesce(r.net_revenue_window, 0) * 12 / {{ cfg.window_months }}, 2
+                ) as decimal(18, 2)
             ) as current_annual_net_revenue,
             case
-                when c.previous_window_start >= c.data_first_month and r.net_revenue_previous_window > 0
-                then
-                    round(
-                        100 * (r.net_revenue_window / r.net_revenue_previous_window - 1), 2
-                    )
+                when
+                    c.previous_window_start >= c.data_first_month
+                    and r.net_revenue_previous_window > 0
+                then round(100 * (r.net_revenue_window / r.net_revenue_previous_window - 1), 2)
             end as revenue_growth_pct,
             j.latest_assessment_date,
             {% for j in kam_judgment_columns() + ["purchasing_potential"] %}
@@ -177,8 +180,7 @@ with
 select
     *,
     case
-        when not purchasing_potential_stale
-        then purchasing_potential - current_annual_net_revenue
+        when not purchasing_potential_stale then purchasing_potential - current_annual_net_revenue
     end as growth_headroom,
     case
         when not purchasing_potential_stale and purchasing_potential > 0

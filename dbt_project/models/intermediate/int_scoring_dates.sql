@@ -12,8 +12,9 @@ with
 
     months as (
         select
-            cast(unnest(generate_series(data_first_month, data_last_month, interval 1 month)) as date)
-            as month,
+            cast(
+                unnest(generate_series(data_first_month, data_last_month, interval 1 month)) as date
+            ) as month,
             data_first_month
         from span
         where data_first_month is not null

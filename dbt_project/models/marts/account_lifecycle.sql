@@ -1,20 +1,20 @@
 -- The relationship lifecycle per account and month (config/lifecycle.yml). Rules, applied in
 -- this order (the first that matches gives the phase), with T = trend_months:
---   1. lost           no invoice for lost_after_months months in a row (this month included);
---                     a relationship that began within the data and never ordered stays in
---                     first contact instead
---   2. first_contact  relationship younger than first_contact.max_tenure_months months, or,
---                     when it began within the data, fewer than first_contact.min_orders
---                     invoices so far
---   3. recovery       net revenue of the last T months <= (1 + recovery.max_revenue_growth) x
---                     the T months before, or complaints rising: at least
---                     recovery.min_complaints complaints and min_complaint_rate per 100 invoices
---                     in the last C = recovery.complaint_months months, and more than in the C
---                     months before
---   4. expansion      net revenue of the last T months >= (1 + expansion.min_revenue_growth) x
---                     the T months before, or revenue after none in the T months before
---   5. consolidation  everything else: stable revenue (or growth not yet measurable) and no
---                     complaint alert
+-- 1. lost           no invoice for lost_after_months months in a row (this month included);
+-- a relationship that began within the data and never ordered stays in
+-- first contact instead
+-- 2. first_contact  relationship younger than first_contact.max_tenure_months months, or,
+-- when it began within the data, fewer than first_contact.min_orders
+-- invoices so far
+-- 3. recovery       net revenue of the last T months <= (1 + recovery.max_revenue_growth) x
+-- the T months before, or complaints rising: at least
+-- recovery.min_complaints complaints and min_complaint_rate per 100 invoices
+-- in the last C = recovery.complaint_months months, and more than in the C
+-- months before
+-- 4. expansion      net revenue of the last T months >= (1 + expansion.min_revenue_growth) x
+-- the T months before, or revenue after none in the T months before
+-- 5. consolidation  everything else: stable revenue (or growth not yet measurable) and no
+-- complaint alert
 -- Growth needs 2 x T months of the account in the data. Transitions: previous_phase,
 -- is_transition (and the mart lifecycle_transitions).
 {%- set life = kam_lifecycle() %}
@@ -32,8 +32,10 @@ with
             sum(complaint_count) over recent_c as recent_complaints,
             coalesce(sum(complaint_count) over prior_c, 0) as prior_complaints,
             count(*) over (
-                partition by account_id order by month rows between {{ 2 * t - 1 }} preceding and current row
-            ) = {{ 2 * t }} as growth_measurable,
+                partition by account_id
+                order by month rows between {{ 2 * t - 1 }} preceding and current row
+            )
+            = {{ 2 * t }} as growth_measurable,
             sum(invoice_count) over to_date as orders_to_date,
             max(case when invoice_count > 0 then month end) over to_date as last_order_month,
             min(month) over (partition by account_id) as lifecycle_start_month,
@@ -43,20 +45,20 @@ with
         from months
         window
             recent as (
-                partition by account_id order by month rows between {{ t - 1 }} preceding and current row
+                partition by account_id
+                order by month rows between {{ t - 1 }} preceding and current row
             ),
             prior as (
                 partition by account_id
-                order by month
-                rows between {{ 2 * t - 1 }} preceding and {{ t }} preceding
+                order by month rows between {{ 2 * t - 1 }} preceding and {{ t }} preceding
             ),
             recent_c as (
-                partition by account_id order by month rows between {{ c - 1 }} preceding and current row
+                partition by account_id
+                order by month rows between {{ c - 1 }} preceding and current row
             ),
             prior_c as (
                 partition by account_id
-                order by month
-                rows between {{ 2 * c - 1 }} preceding and {{ c }} preceding
+                order by month rows between {{ 2 * c - 1 }} preceding and {{ c }} preceding
             ),
             to_date as (partition by account_id order by month rows unbounded preceding)
     ),
@@ -118,17 +120,23 @@ with
                 then 'no invoice for ' || months_without_orders || ' months'
                 when 'first_contact'
                 then
-                    'relationship ' || tenure_months || ' months old, ' || orders_to_date
+                    'relationship '
+                    || tenure_months
+                    || ' months old, '
+                    || orders_to_date
                     || ' invoices so far'
                 when 'recovery'
                 then
                     case
                         when revenue_growth <= {{ life.recovery.max_revenue_growth }}
                         then
-                            'net revenue ' || printf('%+.1f', 100 * revenue_growth)
+                            'net revenue '
+                            || printf('%+.1f', 100 * revenue_growth)
                             || '% vs the previous {{ t }} months'
                         else
-                            'complaints rising: ' || recent_complaints || ' in {{ c }} months ('
+                            'complaints rising: '
+                            || recent_complaints
+                            || ' in {{ c }} months ('
                             || coalesce(printf('%.1f', complaint_rate), 'no')
                             || ' per 100 invoices) vs '
                             || prior_complaints
@@ -137,13 +145,15 @@ with
                 when 'expansion'
                 then
                     coalesce(
-                        'net revenue ' || printf('%+.1f', 100 * revenue_growth)
+                        'net revenue '
+                        || printf('%+.1f', 100 * revenue_growth)
                         || '% vs the previous {{ t }} months',
                         'first net revenue after {{ t }} months without'
                     )
                 else
                     coalesce(
-                        'stable: net revenue ' || printf('%+.1f', 100 * revenue_growth)
+                        'stable: net revenue '
+                        || printf('%+.1f', 100 * revenue_growth)
                         || '% vs the previous {{ t }} months',
                         'growth not measurable yet ({{ 2 * t }} months of data needed)'
                     )

@@ -27,7 +27,9 @@ with
                 max(raw_value) filter (
                     where criterion = '{{ c.criterion }}'
                 ) as {{ c.criterion }}_value,
-                max(score) filter (where criterion = '{{ c.criterion }}') as {{ c.criterion }}_score,
+                max(score) filter (
+                    where criterion = '{{ c.criterion }}'
+                ) as {{ c.criterion }}_score,
                 cast({{ c.weight }} as decimal(7, 6)) as {{ c.criterion }}_weight,
             {%- endfor %}
         from criteria
@@ -45,14 +47,16 @@ with
                 when weighted_total is not null
                 then
                     row_number() over (
-                        partition by scoring_date order by weighted_total desc nulls last, account_id
+                        partition by scoring_date
+                        order by weighted_total desc nulls last, account_id
                     )
             end as rank,
             case
                 when is_eligible
                 then
                     row_number() over (
-                        partition by scoring_date, is_eligible order by weighted_total desc, account_id
+                        partition by scoring_date, is_eligible
+                        order by weighted_total desc, account_id
                     )
             end as eligible_rank
         from totals
@@ -63,9 +67,9 @@ with
             *,
             coalesce(
                 is_eligible
-                {%- if d.rule == "top_n" %} and eligible_rank <= {{ d.top_n }}
-                {%- endif %}
-                {%- if d.min_total is not none %} and weighted_total >= {{ d.min_total }}
+                {%- if d.rule == "top_n" %} and eligible_rank <= {{ d.top_n }} {%- endif %}
+                {%- if d.min_total is not none %}
+                    and weighted_total >= {{ d.min_total }}
                 {%- endif %},
                 false
             ) as is_key_account
@@ -100,20 +104,23 @@ select
         {%- endif %}
         {%- if d.rule == "top_n" %}
             when s.is_key_account
-            then 'key account: rank ' || s.eligible_rank || ' of the eligible accounts (top {{ d.top_n }})'
-            else 'not in the top {{ d.top_n }}: rank ' || s.eligible_rank || ' of the eligible accounts'
+            then
+                'key account: rank '
+                || s.eligible_rank
+                || ' of the eligible accounts (top {{ d.top_n }})'
+            else
+                'not in the top {{ d.top_n }}: rank '
+                || s.eligible_rank
+                || ' of the eligible accounts'
         {%- else %} else 'key account: total at least {{ d.min_total }}'
         {%- endif %}
     end as designation_reason,
     {%- for c in cfg.criteria %}
-        s.{{ c.criterion }}_value,
-        s.{{ c.criterion }}_score,
-        s.{{ c.criterion }}_weight,
+        s.{{ c.criterion }}_value, s.{{ c.criterion }}_score, s.{{ c.criterion }}_weight,
     {%- endfor %}
     b.current_annual_net_revenue,
     cast(
-        case when not b.purchasing_potential_stale then b.purchasing_potential end
-        as decimal(18, 2)
+        case when not b.purchasing_potential_stale then b.purchasing_potential end as decimal(18, 2)
     ) as purchasing_potential,
     cast(b.growth_headroom as decimal(18, 2)) as growth_headroom,
     b.share_of_wallet,

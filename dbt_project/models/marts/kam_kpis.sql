@@ -1,13 +1,13 @@
 -- Programme results per month: key accounts vs all other accounts. An account counts as a key
 -- account in a month when its designation (key_account_designations) is in force on the first
 -- day of the month, so the comparison starts in the month after the first scoring date.
---   relative_operating_profit = key_account_value / net_revenue
---   cost_to_serve_ratio       = relationship_costs / net_revenue
---   revenue_growth_yoy        = net revenue / net revenue of the same accounts a year earlier - 1
---   retention_rate            = share of the segment's accounts not in lifecycle phase 'lost'
---   complaint_rate            = complaints per 100 invoices
---   relative_operating_profit_index = the segment's relative operating profit / that of the
---                               other segment in the same month (key accounts: "x times the rest")
+-- relative_operating_profit = key_account_value / net_revenue
+-- cost_to_serve_ratio       = relationship_costs / net_revenue
+-- revenue_growth_yoy        = net revenue / net revenue of the same accounts a year earlier - 1
+-- retention_rate            = share of the segment's accounts not in lifecycle phase 'lost'
+-- complaint_rate            = complaints per 100 invoices
+-- relative_operating_profit_index = the segment's relative operating profit / that of the
+-- other segment in the same month (key accounts: "x times the rest")
 with
     months as (select * from {{ ref("int_account_months") }}),
 
@@ -32,9 +32,7 @@ with
             and d.valid_from <= m.month
             and (d.valid_to is null or m.month < d.valid_to)
         left join
-            {{ ref("account_lifecycle") }} as l
-            on l.account_id = m.account_id
-            and l.month = m.month
+            {{ ref("account_lifecycle") }} as l on l.account_id = m.account_id and l.month = m.month
         left join
             months as py
             on py.account_id = m.account_id

@@ -2,9 +2,9 @@
 -- the first scoring date): the kam_kpis measures in the months before the designation and in
 -- two windows after it (config/scoring.yml designation_effect; results of a KAM programme show
 -- after about 9 to 18 months). Month 1 is the first month the designation is in force.
---   before       months -months_before .. -1
---   after_early  months 1 .. result_lag_months
---   after_late   months result_lag_months + 1 .. months_after
+-- before       months -months_before .. -1
+-- after_early  months 1 .. result_lag_months
+-- after_late   months result_lag_months + 1 .. months_after
 -- months_covered counts the months of the window inside the data. One row per designation and
 -- window, plus rows 'all_designated_accounts' summing every designation.
 {%- set e = kam_scoring().designation_effect %}
@@ -63,18 +63,13 @@ with
             + case when m.month >= ev.first_month then 1 else 0 end
             between w.months_from and w.months_to
         left join
-            {{ ref("account_lifecycle") }} as l
-            on l.account_id = m.account_id
-            and l.month = m.month
+            {{ ref("account_lifecycle") }} as l on l.account_id = m.account_id and l.month = m.month
         group by all
     ),
 
     -- Each window next to the same designation's "before" window (growth compares the two).
     paired as (
-        select
-            p.*,
-            b.net_revenue as before_net_revenue,
-            b.months_covered as before_months_covered
+        select p.*, b.net_revenue as before_net_revenue, b.months_covered as before_months_covered
         from per_designation as p
         join
             per_designation as b

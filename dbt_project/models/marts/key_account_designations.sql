@@ -21,9 +21,8 @@ with
                 case
                     when previous_status is null or previous_status <> is_key_account then 1 else 0
                 end
-            ) over (
-                partition by account_id order by scoring_date rows unbounded preceding
-            ) as period_number
+            ) over (partition by account_id order by scoring_date rows unbounded preceding)
+            as period_number
         from decisions
     ),
 

@@ -7,9 +7,7 @@ select
     phase as to_phase,
     phase_rule,
     datediff(
-        'month',
-        lag(month) over (partition by account_id order by month),
-        month
+        'month', lag(month) over (partition by account_id order by month), month
     ) as months_since_previous_transition
 from {{ ref("account_lifecycle") }}
 where is_transition

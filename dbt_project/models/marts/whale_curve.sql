@@ -4,13 +4,23 @@
 -- value destroyed by the tail. One curve for the whole data ('all') and one per calendar year.
 with
     by_period as (
-        select 'all' as period, min(month) as period_start, max(month) as period_end, account_id,
-            sum(net_revenue) as net_revenue, sum(key_account_value) as key_account_value
+        select
+            'all' as period,
+            min(month) as period_start,
+            max(month) as period_end,
+            account_id,
+            sum(net_revenue) as net_revenue,
+            sum(key_account_value) as key_account_value
         from {{ ref("key_account_value") }}
         group by account_id
         union all
-        select cast(year(month) as varchar), min(month), max(month), account_id,
-            sum(net_revenue), sum(key_account_value)
+        select
+            cast(year(month) as varchar),
+            min(month),
+            max(month),
+            account_id,
+            sum(net_revenue),
+            sum(key_account_value)
         from {{ ref("key_account_value") }}
         group by year(month), account_id
     ),
