@@ -350,9 +350,11 @@ def test_frozen_history_survives_a_rebuild_and_a_new_matrix(runs):
 
 def test_unknown_account_in_assessments_is_quarantined(runs):
     settings = runs[3]
-    reasons = duckdb.sql(
-        f"SELECT reason FROM '{settings.quarantine_dir / 'account_assessments.parquet'}'"
-    ).fetchall()
+    reasons = (
+        duckdb.connect()
+        .execute(f"SELECT reason FROM '{settings.quarantine_dir / 'account_assessments.parquet'}'")
+        .fetchall()
+    )
     assert reasons == [("unknown account_id 'G99' (not an accepted row of customers)",)]
 
 

@@ -1,3 +1,4 @@
+{{ config(materialized="table") }}  -- read by lifecycle and both KPI marts
 -- A dense calendar per account: every month from the start of its relationship (or of the
 -- data) to the last month with invoices, with the waterfall of key_account_value, the number
 -- of invoices and of complaints. Months without business are rows with zeros, so trailing

@@ -1,3 +1,4 @@
+{{ config(materialized="table") }}  -- read by every criterion of the matrix
 -- Everything the scoring matrix can use, per account and scoring date, before any score:
 -- data-derived values over the scoring window and the latest judgments on or before the date.
 -- Scored: every account whose relationship began by the scoring date and that has an invoice
