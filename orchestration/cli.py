@@ -71,6 +71,8 @@ def refresh() -> None:
             f"published/current unchanged: {outcome.current or 'nothing published yet'}", err=True
         )
         sys.exit(1)
+    for step, seconds in outcome.step_seconds.items():
+        click.echo(f"{seconds:8.1f} s  {step}", err=True)
     click.echo(f"published {outcome.current} in {outcome.seconds:.1f} s")
 
 
