@@ -183,7 +183,7 @@ select
     datediff('month', min(month) over (partition by account_id, phase_run), month)
     + 1 as months_in_phase,
     tenure_months,
-    orders_to_date,
+    cast(orders_to_date as bigint) as orders_to_date,
     months_without_orders,
     net_revenue,
     invoice_count,
@@ -191,9 +191,9 @@ select
     recent_net_revenue,
     prior_net_revenue,
     revenue_growth,
-    recent_invoices,
-    recent_complaints,
-    prior_complaints,
+    cast(recent_invoices as bigint) as recent_invoices,
+    cast(recent_complaints as bigint) as recent_complaints,
+    cast(prior_complaints as bigint) as prior_complaints,
     complaint_rate,
     complaint_alert,
     '{{ life.config_version }}' as config_version

@@ -92,8 +92,8 @@ select
     round(r.revenue_growth_yoy, 4) as revenue_growth_yoy,
     r.retained_accounts,
     round(r.retention_rate, 4) as retention_rate,
-    r.invoices,
-    r.complaints,
+    cast(r.invoices as bigint) as invoices,
+    cast(r.complaints as bigint) as complaints,
     round(r.complaint_rate, 2) as complaint_rate
 from ratios as r
 left join ratios as o on o.month = r.month and o.segment <> r.segment

@@ -121,7 +121,7 @@ select
     time_window,
     months_from,
     months_to,
-    months_covered,
+    cast(months_covered as bigint) as months_covered,
     '{{ var("reporting_currency") }}' as reporting_currency,
     cast(net_revenue as decimal(18, 2)) as net_revenue,
     cast(round(avg_monthly_net_revenue, 2) as decimal(18, 2)) as avg_monthly_net_revenue,
@@ -134,8 +134,8 @@ select
         then round(avg_monthly_net_revenue / nullif(before_avg_monthly_net_revenue, 0) - 1, 4)
     end as revenue_growth_vs_before,
     round(retained_months / nullif(months_covered, 0), 4) as retention_rate,
-    invoices,
-    complaints,
+    cast(invoices as bigint) as invoices,
+    cast(complaints as bigint) as complaints,
     round(100.0 * complaints / nullif(invoices, 0), 2) as complaint_rate
 from with_before
 order by scope desc, account_id, designation_date, window_order

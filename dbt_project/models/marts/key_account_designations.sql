@@ -56,7 +56,7 @@ with
 select
     p.account_id,
     n.account_name,
-    p.period_number,
+    cast(p.period_number as bigint) as period_number,
     case when p.is_key_account then 'key_account' else 'not_key_account' end as designation,
     p.is_key_account,
     case
