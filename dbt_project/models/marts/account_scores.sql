@@ -82,6 +82,7 @@ select
     b.account_name,
     s.weighted_total,
     s.rank,
+    s.eligible_rank,
     s.is_key_account,
     s.is_eligible,
     s.weight_coverage,
