@@ -18,6 +18,8 @@ CONFIG_FILE = PROJECT_ROOT / "config" / "warehouse.yml"
 SOURCES_DIR = PROJECT_ROOT / "sources"
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
+SCORING_CONFIG_FILE = PROJECT_ROOT / "config" / "scoring.yml"
+LIFECYCLE_CONFIG_FILE = PROJECT_ROOT / "config" / "lifecycle.yml"
 
 
 @dataclass(frozen=True)
@@ -27,6 +29,9 @@ class Settings:
     memory_limit: str
     threads: int
     publications_to_keep: int
+    # Key-account scoring matrix and lifecycle rules (KAM_SCORING_CONFIG / KAM_LIFECYCLE_CONFIG).
+    scoring_config: Path = SCORING_CONFIG_FILE
+    lifecycle_config: Path = LIFECYCLE_CONFIG_FILE
 
     @classmethod
     def load(cls) -> Settings:
@@ -38,6 +43,8 @@ class Settings:
             memory_limit=env.get("KAM_DUCKDB_MEMORY_LIMIT", cfg["duckdb"]["memory_limit"]),
             threads=int(env.get("KAM_DUCKDB_THREADS", cfg["duckdb"]["threads"])),
             publications_to_keep=int(cfg["publications_to_keep"]),
+            scoring_config=Path(env.get("KAM_SCORING_CONFIG", SCORING_CONFIG_FILE)).resolve(),
+            lifecycle_config=Path(env.get("KAM_LIFECYCLE_CONFIG", LIFECYCLE_CONFIG_FILE)).resolve(),
         )
 
     @property
@@ -66,6 +73,11 @@ class Settings:
         return self.warehouse_dir / "kam.duckdb"
 
     @property
+    def history_dir(self) -> Path:
+        """State that must outlive a rebuild of warehouse/: the key-account designation log."""
+        return self.data_dir / "history"
+
+    @property
     def data_docs_dir(self) -> Path:
         """GX Data Docs of the latest validations (copied into each publication)."""
         return self.warehouse_dir / "data_docs"
@@ -87,6 +99,7 @@ class Settings:
             "KAM_DUCKDB_MEMORY_LIMIT": self.memory_limit,
             "KAM_DUCKDB_THREADS": str(self.threads),
             "KAM_DUCKDB_TEMP_DIR": str(self.temp_dir),
+            "KAM_HISTORY_DIR": str(self.history_dir),
         }
 
     def ensure_dirs(self) -> None:
@@ -96,5 +109,6 @@ class Settings:
             self.ingested_dir,
             self.quarantine_dir,
             self.temp_dir,
+            self.history_dir,
         ):
             d.mkdir(parents=True, exist_ok=True)

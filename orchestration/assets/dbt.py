@@ -12,6 +12,7 @@ from dagster import AssetExecutionContext, AssetKey
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
 from orchestration.checks import gx_suites
+from orchestration.kam.config import load_kam_config
 from orchestration.resources import WarehouseResource, dbt_cli
 from orchestration.settings import DBT_PROJECT_DIR
 
@@ -81,6 +82,8 @@ def kam_dbt_models(
     # The GX checks on the marts run next; import GX while this process waits for dbt.
     gx_suites.warm_up(settings)
     dbt_vars = {"reporting_currency": settings.reporting_currency}
+    # The scoring matrix and lifecycle rules, validated first: a bad file stops the run here.
+    dbt_vars |= load_kam_config(settings.scoring_config, settings.lifecycle_config).dbt_vars()
     invocation = dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context)
     yield from invocation.stream()
     keep_partial_parse(Path(invocation.target_path))

@@ -96,21 +96,22 @@ def _create_lookups(
 ) -> _Lookups:
     """Accepted values of referenced sources, and the first rate date per currency.
 
-    A reference is unknown when its value is not among the referenced source's accepted values
-    (SQL `NOT IN`: if that column holds a NULL, `NOT IN` is never true, so the rule never fires).
-    A rate exists on or before a date exactly when the first rate date is on or before it. Both
-    rules become hash joins against tables of a few thousand rows.
+    A reference is unknown when its value is not among the referenced source's accepted
+    non-null values in any of the reference's target columns. A rate exists on or before a date
+    exactly when the first rate date is on or before it. Both rules become hash joins against
+    tables of a few thousand rows.
     """
     refs = []
     for i, ref in enumerate(contract.references):
         target = quote_literal(str(settings.ingested_dir / f"{ref.source}.parquet"))
         table = f"_ref_{i}"
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {table} AS "
-            f"SELECT DISTINCT {quote_ident(ref.column)} AS v FROM read_parquet({target})"
+        known = " UNION ".join(
+            f"SELECT {quote_ident(c)} AS v FROM read_parquet({target}) "
+            f"WHERE {quote_ident(c)} IS NOT NULL"
+            for c in ref.target_columns
         )
-        if not con.execute(f"SELECT count(*) FROM {table} WHERE v IS NULL").fetchone()[0]:
-            refs.append((ref.column, ref.source, table))
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {known}")
+        refs.append((ref.column, ref.source, table))
     rates = None
     if contract.currency and contract.name != EXCHANGE_RATES:
         path = quote_literal(str(settings.ingested_dir / f"{EXCHANGE_RATES}.parquet"))
