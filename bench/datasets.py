@@ -1,12 +1,14 @@
 """Benchmark data sets: generated once per scale with the project's own generator, then reused.
 
 `bench/cache/<lines>/raw/` holds the raw files (German CSV, as `kam generate` writes them) and
-`bench/cache/<lines>/dataset.json` records the generator arguments and row counts. The
-marker is written last, so an interrupted generation is redone, never reused half-written.
+`bench/cache/<lines>/dataset.json` records the generator arguments, a fingerprint of the
+generator's code and the row counts. The marker is written last, so an interrupted generation
+is redone, never reused half-written; a changed generator regenerates the data set.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import shutil
@@ -15,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 BENCH_DIR = Path(__file__).resolve().parent
+GENERATOR_DIR = BENCH_DIR.parent / "orchestration" / "demo_data"
 CACHE_DIR = BENCH_DIR / "cache"
 SEED = 42
 MARKER = "dataset.json"
@@ -54,8 +57,22 @@ class Dataset:
         return scale_label(self.lines)
 
 
+def generator_fingerprint() -> str:
+    """Hash of the generator's code: a changed generator means the cached data set is stale."""
+    digest = hashlib.sha256()
+    for path in sorted(GENERATOR_DIR.glob("*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def _spec(lines: int) -> dict[str, object]:
-    return {"invoice_lines": lines, "seed": SEED, "format": "csv", "months": 36}
+    return {
+        "invoice_lines": lines,
+        "seed": SEED,
+        "format": "csv",
+        "months": 36,
+        "generator": generator_fingerprint(),
+    }
 
 
 def ensure_dataset(lines: int, cache_dir: Path = CACHE_DIR, log=print) -> Dataset:

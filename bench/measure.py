@@ -103,6 +103,8 @@ def _label(p: psutil.Process) -> str:
         args = p.cmdline()
     except psutil.Error:
         return "?"
+    if any("multiprocessing" in a for a in args):
+        return "multiprocessing helper"
     words = [Path(a).name for a in args[:4] if not a.startswith("--")]
     if words and words[0].startswith("python"):
         words = words[1:]

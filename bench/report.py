@@ -19,6 +19,7 @@ CSV_FIELDS = (
     "implementation",
     "status",
     "wall_seconds",
+    "cpu_seconds",
     "peak_rss_mb",
     "peak_process_mb",
     *(f"{s}_seconds" for s in STAGES),
@@ -44,6 +45,7 @@ def write_csv(run: BenchmarkRun, path: Path) -> None:
                 "implementation": r.implementation,
                 "status": r.status,
                 "wall_seconds": r.wall_seconds,
+                "cpu_seconds": r.cpu_seconds,
                 "peak_rss_mb": r.peak_rss_mb,
                 "peak_process_mb": r.peak_process_mb,
                 "load_before": r.load_before,
@@ -123,9 +125,9 @@ def markdown(run: BenchmarkRun, chart: str | None = "chart.png") -> str:
         "",
         "### Time and peak memory",
         "",
-        "| scale | implementation | wall time (s) | peak RSS, process tree (MB) | largest process (MB) "
-        "| vs bare DuckDB (time) | load avg before → after |",
-        "|---|---|--:|--:|--:|--:|--:|",
+        "| scale | implementation | wall time (s) | CPU time (s) | peak RSS, process tree (MB) "
+        "| largest process (MB) | wall time vs bare DuckDB | load avg before → after |",
+        "|---|---|--:|--:|--:|--:|--:|--:|",
     ]
     for scale in run.scales:
         bare = run.result(scale, "duckdb")
@@ -134,7 +136,7 @@ def markdown(run: BenchmarkRun, chart: str | None = "chart.png") -> str:
             if r is None:
                 continue
             if r.status != "ok":
-                lines.append(f"| {scale_label(scale)} | {LABELS[name]} | {r.note} | | | | |")
+                lines.append(f"| {scale_label(scale)} | {LABELS[name]} | {r.note} | | | | | |")
                 continue
             ratio = (
                 f"{r.wall_seconds / bare.wall_seconds:.2f}x"
@@ -143,15 +145,17 @@ def markdown(run: BenchmarkRun, chart: str | None = "chart.png") -> str:
             )
             lines.append(
                 f"| {scale_label(scale)} | {LABELS[name]} | {_num(r.wall_seconds)} | "
-                f"{_num(r.peak_rss_mb, 0)} | {_num(r.peak_process_mb, 0)} | {ratio} | "
+                f"{_num(r.cpu_seconds)} | {_num(r.peak_rss_mb, 0)} | {_num(r.peak_process_mb, 0)} | "
+                f"{ratio} | "
                 f"{_num(r.load_before, 2)} → {_num(r.load_after, 2)} |"
             )
     lines += [
         "",
         "### kam refresh by stage (seconds, from Dagster's step timings)",
         "",
-        "| scale | " + " | ".join(STAGES) + " | total | dbt models / tests / start-up |",
-        "|---|" + "--:|" * (len(STAGES) + 2),
+        "| scale | " + " | ".join(STAGES) + " | total | dbt models / tests / start-up "
+        "| memory peak during |",
+        "|---|" + "--:|" * (len(STAGES) + 2) + "---|",
     ]
     for scale in run.scales:
         r = run.result(scale, "pipeline")
@@ -163,7 +167,7 @@ def markdown(run: BenchmarkRun, chart: str | None = "chart.png") -> str:
         lines.append(
             f"| {scale_label(scale)} | "
             + " | ".join(_num(r.stages.get(s)) for s in STAGES)
-            + f" | {_num(r.wall_seconds)} | {split} |"
+            + f" | {_num(r.wall_seconds)} | {split} | {r.peak_during} |"
         )
     if run.overhead:
         lines += ["", *overhead_markdown(run)]
