@@ -75,5 +75,8 @@ def kam_dbt_models(
     context: AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource
 ) -> Iterator[Any]:
     settings = warehouse.settings()
-    dbt_vars = {"reporting_currency": settings.reporting_currency}
+    dbt_vars = {
+        "reporting_currency": settings.reporting_currency,
+        "as_of_date": settings.as_of_date,
+    }
     yield from dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context).stream()

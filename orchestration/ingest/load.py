@@ -41,6 +41,7 @@ def ingest_source(contract: SourceContract, settings: Settings) -> IngestResult:
         _create_parsed_table(con, contract)
         for path in files:
             _parse_file(con, contract, path)
+        _stop_on_unknown_cost_categories(con, contract)
         _apply_row_rules(con, contract, settings)
         _write_outputs(con, contract, settings, result)
         return result
@@ -90,6 +91,30 @@ def _parse_file(con: duckdb.DuckDBPyConnection, contract: SourceContract, path: 
             "INSERT INTO _parsed (_source_file, _source_row, _problems, _raw_record) "
             "VALUES (?, ?, [?], ?)",
             [str(path), row, reason, line],
+        )
+
+
+def _stop_on_unknown_cost_categories(
+    con: duckdb.DuckDBPyConnection, contract: SourceContract
+) -> None:
+    """A cost category outside the taxonomy is not a bad row but a taxonomy mismatch: the cost
+    would silently be missing from cost-to-serve. It stops the refresh instead of quarantining."""
+    if not any(c.type == "cost_category" for c in contract.columns):
+        return
+    rows = con.execute(
+        """
+        SELECT _source_file, _source_row, p, count(*) OVER () AS n
+        FROM _parsed, unnest(_problems) t(p)
+        WHERE starts_with(p, 'unknown cost category in ')
+        ORDER BY _source_file, _source_row LIMIT 5
+        """
+    ).fetchall()
+    if rows:
+        listed = "\n  ".join(f"{f} row {r}: {p}" for f, r, p, _ in rows)
+        more = f"\n  ({rows[0][3]} rows in all)" if rows[0][3] > len(rows) else ""
+        raise IngestError(
+            f"{contract.name}: cost categories not in the taxonomy "
+            f"(dbt_project/seeds/cost_categories.csv):\n  {listed}{more}"
         )
 
 
