@@ -86,7 +86,7 @@ def unknown_budget_accounts(settings: Settings) -> tuple[list[str], int]:
     finally:
         con.close()
     problems = []
-    for file, row, account, group in rows:
+    for file, row, account, group, _ in rows:
         hint = (
             f"{account} is a site of customer group {group}; budget the group"
             if group
@@ -106,8 +106,8 @@ def unpriced_driver_volumes(settings: Settings) -> tuple[list[str], int]:
     try:
         rows = con.execute(
             f"""
-            SELECT problem, activity, driver, activity_date, quantity, source_name, source_id,
-                   source_file, source_row, count(*) OVER () AS n
+            SELECT problem, activity, driver, activity_date, source_file, source_row, detail,
+                   count(*) OVER () AS n
             FROM main.{UNPRICED_VIEW}
             ORDER BY activity_date, source_file, source_row, driver, activity
             LIMIT {SHOW}
@@ -116,8 +116,8 @@ def unpriced_driver_volumes(settings: Settings) -> tuple[list[str], int]:
     finally:
         con.close()
     problems = []
-    for problem, activity, driver, day, qty, name, sid, file, row, _ in rows:
-        origin = f"{file} row {row} ({name} {sid}, {driver} = {qty})"
+    for problem, activity, driver, day, file, row, detail, _ in rows:
+        origin = f"{file} row {row} ({detail})"
         if problem == "no_activity":
             what = f"{catalogue}: no activity prices driver {driver!r}"
         elif problem == "no_rate":
@@ -131,4 +131,4 @@ def unpriced_driver_volumes(settings: Settings) -> tuple[list[str], int]:
                 f"{day:%Y-%m-%d} for the rate of activity {activity!r}"
             )
         problems.append(f"{what}; driver volume from {origin}")
-    return problems, (rows[0][9] if rows else 0)
+    return problems, (rows[0][7] if rows else 0)

@@ -25,7 +25,7 @@ with
             invoice_number as source_id,
             source_file,
             source_row,
-            'invoice ' || invoice_number || ' (1 order)' as detail
+            'invoice ' || invoice_number || ': 1 order' as detail
         from documents
         where document_type = 'invoice'
 
@@ -99,7 +99,7 @@ with
             shipment_id,
             source_file,
             source_row,
-            'shipment ' || shipment_id || ': ' || weight_kg || ' kg'
+            'shipment ' || shipment_id || ': ' || weight_kg || ' kg shipped'
         from {{ ref("stg_erp__shipments") }}
 
         union all

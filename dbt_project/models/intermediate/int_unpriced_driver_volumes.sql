@@ -1,6 +1,7 @@
 -- Driver volume that the activity catalogue does not price: the blocking check
 -- driver_volumes_priced (orchestration/assets/costing.py) fails the refresh when this view has
 -- rows, naming the catalogue, the activity, the date and the raw row that needs the rate.
+-- detail says what the volume is (e.g. "invoice R4: 1 order line(s)").
 -- problem: no_activity (no activity uses the driver), no_rate (an activity on the driver has no
 -- version valid on that date), no_exchange_rate (the rate's currency cannot be converted).
 with
@@ -18,6 +19,7 @@ with
             d.source_id,
             d.source_file,
             d.source_row,
+            d.detail,
             case
                 when a.activity is null
                 then 'no_activity'
@@ -41,11 +43,19 @@ with
             f.driver,
             a.activity,
             f.piece_start as activity_date,
-            f.receivable as quantity,
+            cast(f.receivable as decimal(24, 6)) as quantity,
             f.source_name,
             f.source_id,
             f.source_file,
             f.source_row,
+            'invoice '
+            || f.invoice_number
+            || ': receivable '
+            || f.receivable
+            || ' outstanding '
+            || strftime(f.piece_start, '%d.%m.%Y')
+            || '-'
+            || strftime(f.piece_end - 1, '%d.%m.%Y') as detail,
             case
                 when a.activity is null
                 then 'no_activity'
@@ -82,6 +92,7 @@ with
             d.source_id,
             d.source_file,
             d.source_row,
+            d.detail,
             'no_exchange_rate' as problem
         from {{ ref("int_activity_drivers") }} as d
         inner join
