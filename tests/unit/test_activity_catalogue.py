@@ -61,9 +61,12 @@ def test_overlapping_validity_of_one_activity(tmp_path):
 
 
 def test_two_open_ended_versions_overlap(tmp_path):
-    rows = GOOD + "payment_terms_financing,financing,receivable_years_in_terms,0.05,,2024-01-01,,x\n"
-    assert "row 4: validity 2024-01-01..open of activity 'payment_terms_financing' overlaps row 3" in (
-        problem(tmp_path, rows)
+    rows = (
+        GOOD + "payment_terms_financing,financing,receivable_years_in_terms,0.05,,2024-01-01,,x\n"
+    )
+    assert (
+        "row 4: validity 2024-01-01..open of activity 'payment_terms_financing' overlaps row 3"
+        in (problem(tmp_path, rows))
     )
 
 
@@ -74,7 +77,9 @@ def test_negative_rate(tmp_path):
 
 
 def test_unknown_cost_category_and_driver(tmp_path):
-    text = problem(tmp_path, GOOD.replace("order_processing,order_lines,2.20", "ordering,lines,2.20"))
+    text = problem(
+        tmp_path, GOOD.replace("order_processing,order_lines,2.20", "ordering,lines,2.20")
+    )
     assert "row 2: unknown cost category 'ordering'" in text
     assert "row 2: unknown driver 'lines'" in text
 
@@ -133,5 +138,5 @@ def test_as_of_date_setting(monkeypatch):
     monkeypatch.setenv("KAM_AS_OF_DATE", "latest_data")
     assert Settings.load().as_of_date == "latest_data"
     monkeypatch.setenv("KAM_AS_OF_DATE", "today")
-    with pytest.raises(ValueError, match="costing.as_of_date"):
+    with pytest.raises(ValueError, match=r"costing\.as_of_date"):
         Settings.load()

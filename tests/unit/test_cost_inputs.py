@@ -34,7 +34,9 @@ def test_unknown_cost_category_in_a_source_stops_ingest(settings, base_sources, 
     previous.write_bytes(b"previous result")
     with pytest.raises(IngestError) as err:
         ingest(settings, "service_logs")
-    assert f'{path} row 2: unknown cost category in cost_category: "Gift_Wrapping"' in str(err.value)
+    assert f'{path} row 2: unknown cost category in cost_category: "Gift_Wrapping"' in str(
+        err.value
+    )
     assert "row 3" not in str(err.value)
     assert previous.read_bytes() == b"previous result"  # nothing written
 
