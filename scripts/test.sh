@@ -7,4 +7,4 @@ python3 -m uv sync --locked
 python3 -m uv run --locked ruff check .
 python3 -m uv run --locked ruff format --check .
 python3 -m uv run --locked sqlfmt --check dbt_project
-python3 -m uv run --locked pytest -n 2 "$@"
+python3 -m uv run --locked pytest -n 2 --dist loadfile "$@"

@@ -50,8 +50,9 @@ def refreshed(tmp_path_factory):
 
 
 def published(data_dir: Path, table: str) -> list[dict]:
-    rel = duckdb.sql(f"SELECT * FROM '{data_dir / 'published' / 'current' / table}.parquet'")
-    return [dict(zip(rel.columns, row, strict=True)) for row in rel.fetchall()]
+    with duckdb.connect() as con:  # not the process-wide default connection other tests share
+        rel = con.sql(f"SELECT * FROM '{data_dir / 'published' / 'current' / table}.parquet'")
+        return [dict(zip(rel.columns, row, strict=True)) for row in rel.fetchall()]
 
 
 def german(text: str) -> Decimal:
