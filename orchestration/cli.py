@@ -40,17 +40,25 @@ def generate(invoice_lines: int, seed: int, fmt: str, out: Path, months: int) ->
 
     started = time.monotonic()
     counts = gen(out, invoice_lines=invoice_lines, seed=seed, fmt=fmt, months=months)
+    width = max(map(len, counts))
     for source, n in counts.items():
-        click.echo(f"{source:>16}: {n:,} rows")
+        click.echo(f"{source:>{width}}: {n:,} rows")
     click.echo(f"written to {out} in {time.monotonic() - started:.1f} s")
 
 
 @main.command()
 def refresh() -> None:
     """Ingest data/raw, build and test the dbt models, validate with GX, publish."""
+    from orchestration.kam.config import KamConfigError, load_kam_config
     from orchestration.runner import run_refresh
 
     settings = Settings.load()
+    try:  # fail fast, before any work: the scoring matrix and lifecycle rules
+        load_kam_config(settings.scoring_config, settings.lifecycle_config)
+    except KamConfigError as e:
+        click.echo(f"refresh FAILED before it started: {e}", err=True)
+        click.echo("published/current unchanged", err=True)
+        sys.exit(1)
     click.echo(
         f"refreshing {settings.data_dir} (reporting currency {settings.reporting_currency})",
         err=True,
@@ -63,6 +71,8 @@ def refresh() -> None:
             f"published/current unchanged: {outcome.current or 'nothing published yet'}", err=True
         )
         sys.exit(1)
+    for step, seconds in outcome.step_seconds.items():
+        click.echo(f"{seconds:8.1f} s  {step}", err=True)
     click.echo(f"published {outcome.current} in {outcome.seconds:.1f} s")
 
 
@@ -73,3 +83,21 @@ def dbt_sources() -> None:
 
     write_dbt_sources()
     click.echo(f"wrote {SOURCES_YML}")
+
+
+@main.command("reset-designations")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def reset_designations(yes: bool) -> None:
+    """Move the key-account designation log aside; the next refresh re-decides every scoring date.
+
+    Normally decisions of past scoring dates are frozen (the history keeps the scores and the
+    matrix they were taken under). Use this after a deliberate change of the matrix that should
+    apply to the whole history. The old log is kept as a timestamped backup next to it.
+    """
+    from orchestration.kam.history import log_path, reset_designation_log
+
+    settings = Settings.load()
+    if not yes:
+        click.confirm(f"Move {log_path(settings)} aside and rebuild the history?", abort=True)
+    backup = reset_designation_log(settings)
+    click.echo(f"moved to {backup}" if backup else "no designation log yet: nothing to reset")

@@ -5,6 +5,7 @@ from dagster import Definitions
 from orchestration.assets.costing import activity_rates, costing_checks
 from orchestration.assets.dbt import kam_dbt_models
 from orchestration.assets.ingest import ingest_assets
+from orchestration.assets.kam import designation_log
 from orchestration.assets.publish import publication
 from orchestration.checks.marts import gx_checks
 from orchestration.jobs import refresh_job
@@ -13,7 +14,7 @@ from orchestration.resources import build_resources
 from orchestration.schedules import nightly_refresh
 
 defs = Definitions(
-    assets=[*ingest_assets, activity_rates, kam_dbt_models, publication],
+    assets=[*ingest_assets, activity_rates, designation_log, kam_dbt_models, publication],
     asset_checks=[*gx_checks, *costing_checks],
     jobs=[refresh_job],
     schedules=[nightly_refresh],

@@ -1,10 +1,12 @@
-"""A terse console logger: one line per step start/end, check result and pipeline message.
+"""A terse console logger: pipeline messages, failed steps and failed checks, one line each.
 
 Dagster's default console logger prints every framework event; a person running
-`kam refresh` wants to see which step runs, what it did and what failed.
+`kam refresh` wants to see what each step did and what failed. Step timings are printed by
+the CLI at the end, from Dagster's event log.
 """
 
 import logging
+import re
 import sys
 import time
 
@@ -12,43 +14,28 @@ from dagster import Field, logger
 
 # dagster-dbt chatter that says nothing to a person running a refresh.
 _QUIET_PREFIXES = ("Copying `", "A dbt subsetted execution")
-_STEP_EVENTS = {
-    "STEP_START": "started",
-    "STEP_SUCCESS": "done",
-    "STEP_FAILURE": "FAILED",
-    "STEP_SKIPPED": "skipped",
-}
+# The dbt command carries the whole scoring matrix as --vars JSON: keep its line short.
+_VARS = re.compile(r"--vars \{.*\}(?= )")
 
 
 class _ProgressHandler(logging.Handler):
     def __init__(self, stream):
         super().__init__()
         self.stream = stream
-        self.started: dict[str, float] = {}
 
     def emit(self, record: logging.LogRecord) -> None:
         meta = getattr(record, "dagster_meta", {}) or {}
         event = meta.get("dagster_event")
-        step = meta.get("step_key") or ""
         line = None
         if event is not None:
-            kind = event.event_type_value
-            if kind in _STEP_EVENTS:
-                if kind == "STEP_START":
-                    self.started[step] = time.monotonic()
-                took = time.monotonic() - self.started.get(step, time.monotonic())
-                suffix = f" ({took:.1f} s)" if kind != "STEP_START" else ""
-                line = f"{_STEP_EVENTS[kind]:>8}  {step}{suffix}"
-            elif kind == "ASSET_CHECK_EVALUATION":
+            if event.event_type_value == "STEP_FAILURE":
+                line = f"FAILED  step {meta.get('step_key')}"
+            elif event.event_type_value == "ASSET_CHECK_EVALUATION":
                 data = event.event_specific_data
                 if not data.passed:
-                    line = f"{'CHECK':>8}  {data.asset_check_key.to_user_string()} FAILED"
-        elif (
-            record.levelno >= logging.INFO
-            and meta.get("orig_message")
-            and not str(meta["orig_message"]).startswith(_QUIET_PREFIXES)
-        ):
-            line = f"{'':>8}  {meta['orig_message']}"
+                    line = f"FAILED  check {data.asset_check_key.to_user_string()}"
+        elif meta.get("orig_message") and not str(meta["orig_message"]).startswith(_QUIET_PREFIXES):
+            line = "        " + _VARS.sub("--vars {...}", str(meta["orig_message"]))
         if line:
             self.stream.write(time.strftime("%H:%M:%S ") + line + "\n")
             self.stream.flush()

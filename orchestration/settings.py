@@ -21,6 +21,8 @@ DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
 ACTIVITY_RATES_FILE = PROJECT_ROOT / "config" / "activity_rates.csv"
 AS_OF_LATEST_DATA = "latest_data"
+SCORING_CONFIG_FILE = PROJECT_ROOT / "config" / "scoring.yml"
+LIFECYCLE_CONFIG_FILE = PROJECT_ROOT / "config" / "lifecycle.yml"
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,9 @@ class Settings:
     # invoice or payment date in the data, i.e. the extraction date) or an ISO date. Never the
     # wall clock, so the same files always give the same numbers.
     as_of_date: str = AS_OF_LATEST_DATA
+    # Key-account scoring matrix and lifecycle rules (KAM_SCORING_CONFIG / KAM_LIFECYCLE_CONFIG).
+    scoring_config: Path = SCORING_CONFIG_FILE
+    lifecycle_config: Path = LIFECYCLE_CONFIG_FILE
 
     @classmethod
     def load(cls) -> Settings:
@@ -52,6 +57,8 @@ class Settings:
             as_of_date=_as_of_date(
                 env.get("KAM_AS_OF_DATE", cfg.get("costing", {}).get("as_of_date"))
             ),
+            scoring_config=Path(env.get("KAM_SCORING_CONFIG", SCORING_CONFIG_FILE)).resolve(),
+            lifecycle_config=Path(env.get("KAM_LIFECYCLE_CONFIG", LIFECYCLE_CONFIG_FILE)).resolve(),
         )
 
     @property
@@ -85,6 +92,11 @@ class Settings:
         return self.warehouse_dir / "kam.duckdb"
 
     @property
+    def history_dir(self) -> Path:
+        """State that must outlive a rebuild of warehouse/: the key-account designation log."""
+        return self.data_dir / "history"
+
+    @property
     def data_docs_dir(self) -> Path:
         """GX Data Docs of the latest validations (copied into each publication)."""
         return self.warehouse_dir / "data_docs"
@@ -107,6 +119,7 @@ class Settings:
             "KAM_DUCKDB_MEMORY_LIMIT": self.memory_limit,
             "KAM_DUCKDB_THREADS": str(self.threads),
             "KAM_DUCKDB_TEMP_DIR": str(self.temp_dir),
+            "KAM_HISTORY_DIR": str(self.history_dir),
         }
 
     def ensure_dirs(self) -> None:
@@ -117,6 +130,7 @@ class Settings:
             self.quarantine_dir,
             self.config_dir,
             self.temp_dir,
+            self.history_dir,
         ):
             d.mkdir(parents=True, exist_ok=True)
 

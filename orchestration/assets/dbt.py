@@ -9,6 +9,7 @@ from typing import Any
 from dagster import AssetExecutionContext, AssetKey
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
+from orchestration.kam.config import load_kam_config
 from orchestration.resources import WarehouseResource, dbt_cli
 from orchestration.settings import DBT_PROJECT_DIR
 
@@ -79,4 +80,6 @@ def kam_dbt_models(
         "reporting_currency": settings.reporting_currency,
         "as_of_date": settings.as_of_date,
     }
+    # The scoring matrix and lifecycle rules, validated first: a bad file stops the run here.
+    dbt_vars |= load_kam_config(settings.scoring_config, settings.lifecycle_config).dbt_vars()
     yield from dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context).stream()

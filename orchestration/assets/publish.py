@@ -5,6 +5,7 @@ from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, ass
 from orchestration.assets.dbt import mart_asset_keys, mart_models
 from orchestration.assets.ingest import ingest_asset_key
 from orchestration.ingest.contracts import load_contracts
+from orchestration.kam.history import persist_designation_log
 from orchestration.publish import publish
 from orchestration.resources import WarehouseResource
 
@@ -19,6 +20,9 @@ def publication(context: AssetExecutionContext, warehouse: WarehouseResource) ->
     settings = warehouse.settings()
     pub = publish(settings, mart_models(), context.run_id)
     context.log.info(f"published {pub.path.name}: {pub.row_counts}")
+    # Only now, with every check passed and the publication in place, are decisions recorded.
+    decisions = persist_designation_log(settings)
+    context.log.info(f"designation log: {decisions:,} decisions recorded")
     return MaterializeResult(
         metadata={
             "path": MetadataValue.path(str(pub.path)),

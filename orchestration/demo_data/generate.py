@@ -17,6 +17,7 @@ from typing import Literal
 import duckdb
 
 from orchestration.demo_data import activities, facts
+from orchestration.demo_data.assessments import build_assessments
 from orchestration.demo_data.customers import add_months, build_customers, build_rates
 
 CURRENCIES = ("CHF", "EUR", "USD")
@@ -41,6 +42,9 @@ _SPEC = {  # the raw data contract: column[:kind], kind str unless given
     "marketing_bookings": "booking_id customer_id booking_date:date cost_category campaign vendor "
     "amount:d2 currency",
     "cost_budgets": "account_id year:int cost_category budget_amount:d2 currency",
+    "account_assessments": "account_id assessment_date:date assessor product_fit:int "
+    "buying_process:int partner_potential:int existing_relationships:int cultural_fit:int "
+    "geographic_proximity:int partnership_stage:int purchasing_potential:d2 currency comment",
 }
 COLUMNS: dict[str, list[tuple[str, str]]] = {
     source: [(c.partition(":")[0], c.partition(":")[2] or "str") for c in spec.split()]
@@ -282,4 +286,17 @@ def _write_all(
         "rate_date, from_currency, to_currency",
     )
     counts["exchange_rates"] = rates.num_rows
+
+    # the KAM team's account assessments (plain UTF-8), from the customer-month revenue
+    assessments = build_assessments(con, ctx)
+    con.register("assessments_arrow", assessments)
+    _write(
+        con,
+        "account_assessments",
+        "SELECT * FROM assessments_arrow",
+        out / "account_assessments" / f"account_assessments.{ext}",
+        fmt,
+        "assessment_date, account_id",
+    )
+    counts["account_assessments"] = assessments.num_rows
     return counts

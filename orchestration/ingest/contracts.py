@@ -80,6 +80,15 @@ class Column(_Strict):
 class Reference(_Strict):
     column: str
     source: str
+    source_columns: tuple[str, ...] | None = Field(
+        default=None,
+        description="Columns of the referenced source whose values the column may take "
+        "(default: the column of the same name).",
+    )
+
+    @property
+    def target_columns(self) -> tuple[str, ...]:
+        return self.source_columns or (self.column,)
 
 
 class CurrencyRule(_Strict):
@@ -160,6 +169,14 @@ def load_contracts(sources_dir: Path = SOURCES_DIR) -> dict[str, SourceContract]
                 raise ContractError(
                     f"{sources_dir / (c.name + '.yml')}: references: unknown source {ref!r}"
                 )
+        for ref in c.references:
+            known = {col.name for col in contracts[ref.source].columns}
+            for col in ref.target_columns:
+                if col not in known:
+                    raise ContractError(
+                        f"{sources_dir / (c.name + '.yml')}: references: source {ref.source!r} "
+                        f"has no column {col!r}"
+                    )
     ordered: dict[str, SourceContract] = {}
 
     def visit(c: SourceContract) -> None:

@@ -125,12 +125,16 @@ def _apply_row_rules(
     for ref in contract.references:
         target = settings.ingested_dir / f"{ref.source}.parquet"
         col = quote_ident(ref.column)
+        known = " UNION ".join(
+            f"SELECT {quote_ident(c)} FROM read_parquet({quote_literal(str(target))}) "
+            f"WHERE {quote_ident(c)} IS NOT NULL"
+            for c in ref.target_columns
+        )
         con.execute(
             f"""
             UPDATE _parsed SET _problems = list_append(_problems,
                 'unknown {ref.column} ''' || {col} || ''' (not an accepted row of {ref.source})')
-            WHERE {col} IS NOT NULL AND {col} NOT IN (
-                SELECT {col} FROM read_parquet({quote_literal(str(target))}))
+            WHERE {col} IS NOT NULL AND {col} NOT IN ({known})
             """
         )
     if contract.currency and contract.name != EXCHANGE_RATES:

@@ -28,6 +28,13 @@ MARTS = (
     "financing_costs",
     "cost_budget_vs_actual",
     "accounts",
+    "account_scores",
+    "account_criterion_scores",
+    "key_account_designations",
+    "account_lifecycle",
+    "lifecycle_transitions",
+    "whale_curve",
+    "kam_kpis",
 )
 
 
@@ -97,7 +104,9 @@ def test_publishes_the_marts_as_parquet_and_duckdb(refreshed):
     con = duckdb.connect(str(current / "kam.duckdb"), read_only=True)
     for table in MARTS:
         assert (current / f"{table}.parquet").exists()
-        assert con.execute(f"SELECT count(*) FROM {table}").fetchone()[0] > 0
+        assert con.execute(f"SELECT count(*) FROM {table}").fetchone()[0] > 0, table
+    # 14 months of data: one scoring date (2023-12-31); nobody designated later yet
+    assert (current / "kam_kpis_before_after.parquet").exists()
     assert (current / "data_docs" / "index.html").exists()
 
 
@@ -211,3 +220,36 @@ def test_failed_gx_check_leaves_current_untouched(refreshed, tmp_path, monkeypat
     assert current_publication(data_dir / "published") == before
     assert sorted(p.name for p in before.iterdir()) == files_before
     assert len([p for p in (data_dir / "published").iterdir() if not p.is_symlink()]) == 1
+
+
+def test_designations_are_logged_after_publishing(refreshed):
+    data_dir = refreshed[0]
+    log = data_dir / "history" / "designation_log.parquet"
+    logged = duckdb.connect().execute(f"SELECT count(*) FROM '{log}'").fetchone()[0]
+    decisions = published(data_dir, "key_account_designations")
+    assert logged == len(decisions) > 0  # one scoring date: one row each
+    assert sum(d["is_key_account"] for d in decisions) == 8  # top 8 of config/scoring.yml
+    scores = published(data_dir, "account_scores")
+    assert {s["scoring_date"] for s in scores} == {date(2023, 12, 31)}
+    assert all(1 <= s["weighted_total"] <= 10 for s in scores if s["weighted_total"] is not None)
+
+
+def test_invalid_scoring_matrix_stops_the_refresh_before_publishing(
+    refreshed, tmp_path, monkeypatch
+):
+    data_dir = tmp_path / "data"
+    shutil.copytree(refreshed[0], data_dir, symlinks=True)
+    before = current_publication(data_dir / "published")
+    log = data_dir / "history" / "designation_log.parquet"
+    log_before = log.read_bytes()
+    bad = tmp_path / "scoring.yml"
+    text = (Path(__file__).parents[2] / "config" / "scoring.yml").read_text(encoding="utf-8")
+    bad.write_text(text.replace("criterion: tenure", "criterion: loyalty"), encoding="utf-8")
+    monkeypatch.setenv("KAM_SCORING_CONFIG", str(bad))
+
+    outcome = run_in(monkeypatch, data_dir)
+
+    assert not outcome.success
+    assert f"{bad}: criteria.3.criterion: unknown criterion 'loyalty'" in outcome.error
+    assert current_publication(data_dir / "published") == before
+    assert log.read_bytes() == log_before

@@ -30,8 +30,21 @@ def test_core_contracts_load_in_dependency_order():
         "shipments",
         "marketing_bookings",
         "cost_budgets",
+        "account_assessments",
     }
     assert names.index("exchange_rates") < names.index("customers") < names.index("invoice_lines")
+    assert names.index("customers") < names.index("account_assessments")
+
+
+def test_a_reference_to_columns_the_source_does_not_have_names_the_file(tmp_path):
+    for name in ("exchange_rates", "customers", "account_assessments"):
+        text = (DBT_PROJECT_DIR.parent / "sources" / f"{name}.yml").read_text()
+        (tmp_path / f"{name}.yml").write_text(text.replace("[customer_group_id,", "[group_id,"))
+    with pytest.raises(
+        ContractError,
+        match=r"account_assessments\.yml: references: source 'customers' has no column 'group_id'",
+    ):
+        load_contracts(tmp_path)
 
 
 def test_dbt_sources_yml_is_generated_from_the_contracts():

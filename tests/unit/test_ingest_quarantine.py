@@ -151,3 +151,36 @@ def test_undecodable_file_gets_a_clear_error(settings, base_sources, data_root):
     )
     with pytest.raises(IngestError, match="neither UTF-8 nor Windows-1252"):
         ingest(settings, "exchange_rates", "customers", "invoice_lines")
+
+
+def test_account_assessments_reference_a_group_or_a_customer(settings, base_sources, write_raw):
+    header = (
+        "account_id;assessment_date;assessor;product_fit;buying_process;partner_potential;"
+        "existing_relationships;cultural_fit;geographic_proximity;partnership_stage;"
+        "purchasing_potential;currency;comment\n"
+    )
+    write_raw(
+        "account_assessments",
+        "assessments.csv",
+        header
+        + "G1;01.11.2024;Keller;7;;8;;9;10;4;1.500.000,00;CHF;group id\n"  # ok, empty = missing
+        + "C2;01.11.2024;Favre;5;5;5;5;5;5;1;;EUR;standalone customer id\n"  # ok
+        + "C1;02.11.2024;Keller;;;;;;;;;CHF;a site of G1\n"  # ok: counts for its group
+        + "G7;01.11.2024;Keller;7;;;;;;;;CHF;unknown\n"  # unknown account
+        + "C2;03.11.2024;Favre;11;0;;;;;6;;EUR;out of range\n"  # judgments 1-10, stage 1-5
+        + "C2;01.11.2023;Favre;5;;;;;;;;EUR;no rate yet\n",  # EUR rate from 2024 only
+    )
+    result = ingest(settings, "exchange_rates", "customers", "account_assessments")
+    assert result["account_assessments"].accepted_rows == 3
+    reasons = {row: reason for _, row, reason in quarantine(settings, "account_assessments")}
+    assert reasons[4] == "unknown account_id 'G7' (not an accepted row of customers)"
+    assert reasons[5] == (
+        "product_fit must be <= 10, got 11; buying_process must be >= 1, got 0; "
+        "partnership_stage must be <= 5, got 6"
+    )
+    assert reasons[6] == "no exchange rate EUR -> CHF on or before 01.11.2023"
+    assert accepted(settings, "account_assessments", "account_id, buying_process") == [
+        ("G1", None),
+        ("C2", 5),
+        ("C1", None),
+    ]

@@ -1,0 +1,1 @@
+"""Key-account steering: the scoring matrix and lifecycle configuration, designation history."""
