@@ -1,3 +1,4 @@
+{{ config(materialized="table") }}
 -- Driver-based cost lines (time-driven activity-based costing): each driver volume priced by
 -- every activity on its driver at the catalogue rate valid on the activity date. A rate change
 -- on a date applies to activity on and after that date only. Receivable intervals are cut at

@@ -1,3 +1,4 @@
+{{ config(materialized="table") }}
 -- Driver volumes of time-driven activity-based costing: one row per driver occurrence (an
 -- invoice document, a shipment, a quote) with the date that selects the rate and the raw row it
 -- comes from. Receivables (financing) are interval drivers: see int_financing_drivers.

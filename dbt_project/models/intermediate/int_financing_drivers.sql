@@ -1,3 +1,4 @@
+{{ config(materialized="table") }}
 -- Receivables outstanding, the driver of financing costs: one row per invoice, component and
 -- month. An invoice is a receivable from its invoice date until it is paid (or until the as-of
 -- date, var as_of_date, while open). Days before the due date are the cost of the granted
