@@ -381,12 +381,15 @@ class SourceContract(_Strict):
         if cost.source_id is None and len(self.unique_key) != 1:
             raise ValueError("cost.source_id: missing mapping (the unique key has several columns)")
         cat = cost.category
-        if isinstance(cat, CategoryRule) and cat.map is None:
-            if cols[cat.column].type != "cost_category":
-                raise ValueError(
-                    f"cost.category.column: column {cat.column!r} must have type cost_category, "
-                    "or give a map of its values onto categories"
-                )
+        if (
+            isinstance(cat, CategoryRule)
+            and cat.map is None
+            and cols[cat.column].type != "cost_category"
+        ):
+            raise ValueError(
+                f"cost.category.column: column {cat.column!r} must have type cost_category, "
+                "or give a map of its values onto categories"
+            )
         if self.currency is None or self.currency.column != cost.currency:
             raise ValueError(
                 "currency: declare the exchange-rate rule {column: "
