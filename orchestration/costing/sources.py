@@ -258,3 +258,204 @@ def write_generated(sources_dir: Path = SOURCES_DIR) -> list[Path]:
                 stale.unlink()
                 changed.append(stale)
     return changed
+
+
+def catalogue_problems(rates, sources_dir: Path = SOURCES_DIR) -> list[str]:
+    """Driver-based declarations whose activity the catalogue does not have (or has on another
+    driver). `rates`: the validated catalogue rows (orchestration/costing/catalogue.py)."""
+    drivers = {r.activity: r.driver for r in rates}
+    problems = []
+    for c in cost_contracts(sources_dir):
+        alloc = c.cost.allocation if c.cost else None
+        if not isinstance(alloc, DriverAllocation):
+            continue
+        where = f"sources/{c.name}.yml: cost.allocation.activity"
+        if alloc.activity not in drivers:
+            problems.append(
+                f"{where}: unknown activity {alloc.activity!r} (not in the activity catalogue; "
+                f"add rows for it with driver {alloc.driver})"
+            )
+        elif drivers[alloc.activity] != alloc.driver:
+            problems.append(
+                f"{where}: activity {alloc.activity!r} prices driver "
+                f"{drivers[alloc.activity]!r} in the catalogue, not {alloc.driver!r}"
+            )
+    return problems
+
+
+def validate_sources(activity_rates_file: Path, sources_dir: Path = SOURCES_DIR) -> list[str]:
+    """Every problem of the declarations (schema, cross-source, catalogue); [] when all is well."""
+    from orchestration.costing.catalogue import CatalogueError, load_catalogue
+    from orchestration.ingest.contracts import ContractError
+
+    problems: list[str] = []
+    for path in sorted(sources_dir.glob("*.yml")):
+        try:
+            from orchestration.ingest.contracts import load_contract
+
+            contract = load_contract(path)
+            if contract.name != path.stem:
+                problems.append(f"{path}: name: {contract.name!r} differs from the file name")
+        except ContractError as e:
+            problems.append(str(e))
+    if problems:
+        return problems
+    try:
+        load_contracts(sources_dir)
+        rates = load_catalogue(activity_rates_file)
+    except (ContractError, CatalogueError) as e:
+        return [str(e)]
+    return catalogue_problems(rates, sources_dir)
+
+
+def gx_suite(contract: SourceContract) -> dict:
+    """The GX suite of a declared source, from its column rules: required -> not null, min/max
+    -> between, allowed -> in set, unique key -> unique, mapped category values -> in the map."""
+    exps: list[dict] = []
+    for c in contract.columns:
+        if c.required:
+            exps.append(
+                {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": c.name}}
+            )
+        if c.min is not None or c.max is not None:
+            exps.append(
+                {
+                    "type": "expect_column_values_to_be_between",
+                    "kwargs": {
+                        "column": c.name,
+                        "min_value": c.min,
+                        "max_value": c.max,
+                        "strict_min": c.min_exclusive,
+                    },
+                }
+            )
+        if c.allowed:
+            exps.append(
+                {
+                    "type": "expect_column_values_to_be_in_set",
+                    "kwargs": {"column": c.name, "value_set": list(c.allowed)},
+                }
+            )
+        if c.type == "cost_category":
+            from orchestration.ingest.contracts import cost_categories
+
+            exps.append(
+                {
+                    "type": "expect_column_values_to_be_in_set",
+                    "kwargs": {"column": c.name, "value_set": list(cost_categories())},
+                }
+            )
+    if len(contract.unique_key) == 1:
+        exps.append(
+            {
+                "type": "expect_column_values_to_be_unique",
+                "kwargs": {"column": contract.unique_key[0]},
+            }
+        )
+    else:
+        exps.append(
+            {
+                "type": "expect_compound_columns_to_be_unique",
+                "kwargs": {"column_list": list(contract.unique_key)},
+            }
+        )
+    cat = contract.cost.category if contract.cost else None
+    if isinstance(cat, CategoryRule) and cat.map:
+        exps.append(
+            {
+                "type": "expect_column_values_to_be_in_set",
+                "kwargs": {"column": cat.column, "value_set": list(cat.map)},
+            }
+        )
+    return {
+        "name": f"source_{contract.name}",
+        "meta": {"generated_from": f"sources/{contract.name}.yml"},
+        "expectations": exps,
+    }
+
+
+def source_status(settings) -> list[dict]:
+    """Per declared source: kind, owner, last load (time of the accepted Parquet), counts."""
+    from datetime import datetime
+
+    import duckdb
+
+    out = []
+    for c in load_contracts().values():
+        accepted = settings.ingested_dir / f"{c.name}.parquet"
+        quarantine = settings.quarantine_dir / f"{c.name}.parquet"
+        row = {
+            "source": c.name,
+            "kind": (
+                "cost, direct"
+                if c.cost and c.cost.is_direct
+                else "cost, driver-based"
+                if c.cost
+                else "core"
+            ),
+            "owner": c.cost.owner if c.cost else None,
+            "last_load": None,
+            "raw_rows": None,
+            "accepted_rows": None,
+            "quarantined_rows": None,
+        }
+        if accepted.exists():
+            with duckdb.connect() as con:
+                n_ok = con.execute(
+                    f"SELECT count(*) FROM read_parquet({quote_literal(str(accepted))})"
+                ).fetchone()[0]
+                n_bad = (
+                    con.execute(
+                        f"SELECT count(*) FROM read_parquet({quote_literal(str(quarantine))})"
+                    ).fetchone()[0]
+                    if quarantine.exists()
+                    else 0
+                )
+            row |= {
+                "last_load": datetime.fromtimestamp(accepted.stat().st_mtime).strftime(
+                    "%Y-%m-%d %H:%M"
+                ),
+                "raw_rows": n_ok + n_bad,
+                "accepted_rows": n_ok,
+                "quarantined_rows": n_bad,
+            }
+        out.append(row)
+    return out
+
+
+TEMPLATE = """\
+# Declaration of the raw source {name}: drop its files into data/raw/{name}/ and run
+# `kam sources validate`, then `kam refresh`. No code to write: the ingest asset, the dbt staging
+# model stg_cost__{name}, its Great Expectations suite and its rows in cost_lines and
+# cost_to_serve are derived from this file. See README "Add a new cost source in five minutes".
+name: {name}
+description: What the file holds, in one sentence (no curly braces).
+# files: "{name}/*.csv"      # glob relative to data/raw (default: every .csv/.parquet in {name}/)
+# format: {{type: csv, delimiter: ";"}}   # German ERP CSV (1.234,56; dd.mm.yyyy) or parquet
+columns:                     # every column of the file; names are plain identifiers
+  - {{name: booking_id, type: text, required: true, description: "Id of the row."}}
+  - {{name: customer_id, type: text, required: true, description: "Customer (ERP sold-to)."}}
+  - {{name: booking_date, type: date, required: true, description: "The cost lands in its month."}}
+  - {{name: amount, type: "decimal(18,2)", required: true, min: 0, description: "Cost in currency."}}
+  - {{name: currency, type: currency, required: true, description: "ISO currency code."}}
+  # - {{name: kind, type: text, allowed: [a, b], description: "Rows with another value are quarantined."}}
+unique_key: [booking_id]     # a second row with the same key is quarantined
+references:
+  - {{column: customer_id, source: customers}}   # unknown customers are quarantined
+currency: {{column: currency, date_column: booking_date}}   # needs an exchange rate on that day
+cost:
+  owner: Team or person answering questions about the file
+  customer: customer_id      # or  account: <column with the key-account id>
+  date: booking_date
+  currency: currency
+  # source_id: booking_id    # default: the unique key
+  category: sales_promotion  # one of the 14 ids in dbt_project/seeds/cost_categories.csv, or
+  # category: {{column: kind, map: {{a: sales_promotion, b: presentations}}}}
+  allocation: direct         # or {{activity: <catalogue activity>, driver: <its driver>, quantity: <column>}}
+  amount: amount             # columns joined by * and +, e.g. hours * hourly_rate + expenses
+  detail: "booking {{booking_id}}"   # drill-down text; [ - {{column}}] is left out when empty
+"""
+
+
+def new_source_template(name: str) -> str:
+    return TEMPLATE.format(name=name)
