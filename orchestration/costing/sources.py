@@ -242,8 +242,16 @@ def generated_files(sources_dir: Path = SOURCES_DIR) -> dict[Path, str]:
 def write_generated(sources_dir: Path = SOURCES_DIR) -> list[Path]:
     """Write the generated dbt files; touch only those whose content changed (so that dbt
     re-parses only when a declaration changed). Remove files of sources no longer declared."""
+    from orchestration.ingest.dbt_sources import SOURCES_YML, render_dbt_sources
+
     files = generated_files(sources_dir)
     changed = []
+    # The dbt source definitions (committed, see `kam dbt-sources`) follow the declarations too.
+    if sources_dir == SOURCES_DIR and SOURCES_YML.read_text(encoding="utf-8") != (
+        erp := render_dbt_sources()
+    ):
+        SOURCES_YML.write_text(erp, encoding="utf-8")
+        changed.append(SOURCES_YML)
     for path, text in files.items():
         path.parent.mkdir(parents=True, exist_ok=True)
         if path.exists() and path.read_text(encoding="utf-8") == text:

@@ -105,7 +105,7 @@ def project(tmp_path_factory):
     env = {k: v for k, v in os.environ.items() if not k.startswith("KAM_")}
     env |= {"KAM_DATA_DIR": str(data), "PYTHONPATH": str(root)}
     run = lambda *args: subprocess.run(  # noqa: E731
-        [sys.executable, "-m", "orchestration.cli", *args],
+        [sys.executable, "-c", "from orchestration.cli import main; main()", *args],
         cwd=root,
         env=env,
         capture_output=True,

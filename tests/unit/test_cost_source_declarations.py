@@ -151,7 +151,9 @@ def test_sql_injection_through_column_names_is_refused(tmp_path, evil):
 
 
 def test_jinja_in_text_is_refused_or_escaped(tmp_path):
-    refused(tmp_path, with_cost(owner="{{ run_query('drop') }}"), r"cost\.owner: .*must not contain \{")
+    refused(
+        tmp_path, with_cost(owner="{{ run_query('drop') }}"), r"cost\.owner: .*must not contain \{"
+    )
     # literal text of the detail template reaches SQL quoted, with { escaped (never Jinja)
     sql = detail_sql("it's {% raw %} [- {currency}]")
     assert "{%" not in sql and "it''s" in sql
