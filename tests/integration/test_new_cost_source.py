@@ -127,7 +127,7 @@ def query(data: Path, sql: str):
 
 
 def test_trade_fair_amounts_reach_cost_lines_and_cost_to_serve(project):
-    root, data, c1, c2, _ = project
+    _, data, c1, c2, _ = project
     lines = query(
         data,
         "SELECT source_id, customer_id, cost_category, amount, detail FROM "
