@@ -1,17 +1,14 @@
 {{ config(meta={"dagster": {"ref": {"name": "cost_lines"}}}) }}
--- Every accepted direct-cost row (service ticket, visit report, marketing booking) is exactly
--- one cost line, and every priced driver volume and receivable piece reached cost_lines.
+-- Every accepted row of every declared direct cost source (service ticket, visit report,
+-- marketing booking, ...) is exactly one cost line, and every priced driver volume and
+-- receivable piece reached cost_lines.
 with
     expected as (
-        select 'service_logs' as source_name, count(*) as n
-        from {{ ref("stg_erp__service_logs") }}
-        union all
-        select 'visit_costs', count(*)
-        from {{ ref("stg_erp__visit_costs") }}
-        union all
-        select 'marketing_bookings', count(*)
-        from {{ ref("stg_erp__marketing_bookings") }}
-        union all
+        {% for s in kam_cost_sources() if s.allocation == "direct" %}
+            select '{{ s.name }}' as source_name, count(*) as n
+            from {{ ref(s.model) }}
+            union all
+        {% endfor %}
         select 'activity', count(*)
         from {{ ref("int_activity_cost_lines") }}
     ),

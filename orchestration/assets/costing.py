@@ -21,7 +21,8 @@ from dagster import (
 )
 
 from orchestration.assets.ingest import ingest_asset_key
-from orchestration.costing.catalogue import load_catalogue, shown
+from orchestration.costing.catalogue import CatalogueError, load_catalogue, shown
+from orchestration.costing.sources import catalogue_problems
 from orchestration.costing.validation import (
     unknown_budget_accounts,
     unpriced_driver_volumes,
@@ -45,6 +46,11 @@ def activity_rates(
     settings = warehouse.settings()
     path = settings.activity_rates_file
     rates = load_catalogue(path)  # CatalogueError names file, row and problem
+    # Driver-based cost sources (sources/*.yml) must name activities the catalogue prices.
+    if problems := catalogue_problems(rates):
+        raise CatalogueError(
+            "cost sources and activity catalogue disagree:\n  " + "\n  ".join(problems)
+        )
     target = write_catalogue(settings, rates, path)
     activities = sorted({r.activity for r in rates})
     context.log.info(

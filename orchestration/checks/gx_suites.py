@@ -76,13 +76,13 @@ def _gx_context(docs_dir: str):
     return ctx
 
 
-def _validation_definition(ctx, table: str):
+def _validation_definition(ctx, table: str, spec: dict[str, Any] | None = None):
     import great_expectations as gx
 
     existing = {vd.name: vd for vd in ctx.validation_definitions.all()}
     if table in existing:
         return existing[table]
-    spec = load_suite_dict(table)
+    spec = json.loads(json.dumps(spec)) if spec is not None else load_suite_dict(table)
     spec.pop("id", None)
     for e in spec.get("expectations", []):
         e.pop("id", None)
@@ -119,13 +119,33 @@ def read_mart(
 
 
 def validate_table(settings: Settings, table: str, run_name: str) -> ValidationSummary:
-    from great_expectations.core.run_identifier import RunIdentifier
 
     spec = load_suite_dict(table)
     meta = spec.get("meta", {})
     df = read_mart(settings, table, meta.get("derived_columns", {}), meta.get("columns"))
+    return validate_frame(settings, table, df, run_name)
+
+
+def validate_source(settings: Settings, name: str, spec: dict[str, Any], run_name: str):
+    """Validate the accepted rows of a declared source (its ingested Parquet) with `spec`."""
+    from orchestration.duck import quote_literal
+
+    path = settings.ingested_dir / f"{name}.parquet"
+    con = connect(settings)
+    try:
+        df = con.execute(f"SELECT * FROM read_parquet({quote_literal(str(path))})").df()
+    finally:
+        con.close()
+    return validate_frame(settings, spec["name"], df, run_name, spec)
+
+
+def validate_frame(
+    settings: Settings, table: str, df, run_name: str, spec: dict[str, Any] | None = None
+) -> ValidationSummary:
+    from great_expectations.core.run_identifier import RunIdentifier
+
     ctx = _gx_context(str(settings.data_docs_dir))
-    result = _validation_definition(ctx, table).run(
+    result = _validation_definition(ctx, table, spec).run(
         batch_parameters={"dataframe": df},
         result_format="SUMMARY",
         run_id=RunIdentifier(run_name=run_name),

@@ -65,6 +65,17 @@ DRIVERS: dict[str, Driver] = {
 }
 
 
+def known_drivers() -> dict[str, Driver]:
+    """The built-in drivers plus those of the driver-based cost sources declared in sources/."""
+    from orchestration.ingest.contracts import DriverAllocation, load_contracts
+
+    drivers = dict(DRIVERS)
+    for c in load_contracts().values():
+        if c.cost and isinstance(c.cost.allocation, DriverAllocation):
+            drivers.setdefault(c.cost.allocation.driver, Driver(c.cost.allocation.unit, c.name))
+    return drivers
+
+
 class CatalogueError(ValueError):
     """The activity catalogue is invalid; the message names the file, the rows and the problems."""
 
@@ -147,8 +158,9 @@ def _parse_row(values: dict[str, str], row: int, problems: list[str]) -> Activit
         problems.append(
             f"unknown cost category {category!r} (known: dbt_project/seeds/cost_categories.csv)"
         )
-    if driver and driver not in DRIVERS:
-        problems.append(f"unknown driver {driver!r} (known: {', '.join(DRIVERS)})")
+    drivers = known_drivers()
+    if driver and driver not in drivers:
+        problems.append(f"unknown driver {driver!r} (known: {', '.join(drivers)})")
     rate = _decimal(values["rate"], problems)
     if rate is not None and rate < 0:
         problems.append(f"negative rate {values['rate']} (rates must be >= 0)")
@@ -161,9 +173,9 @@ def _parse_row(values: dict[str, str], row: int, problems: list[str]) -> Activit
             )
         if rate is not None and rate > 1:
             problems.append(f"annual interest rate {rate} > 1 (write 5 % as 0.05)")
-    elif driver in DRIVERS:
+    elif driver in drivers:
         if not currency:
-            problems.append(f"missing currency of the rate per {DRIVERS[driver].unit}")
+            problems.append(f"missing currency of the rate per {drivers[driver].unit}")
         elif not CURRENCY.match(currency):
             problems.append(f"currency {values['currency']!r} is not an ISO 4217 code")
     valid_from = _date(values["valid_from"], "valid_from", problems)

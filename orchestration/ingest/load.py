@@ -17,7 +17,7 @@ import duckdb
 from orchestration.duck import connect, quote_ident, quote_literal
 from orchestration.ingest.contracts import EXCHANGE_RATES, SourceContract
 from orchestration.ingest.parsing import column_sql
-from orchestration.ingest.readers import IngestError, discover, load_raw
+from orchestration.ingest.readers import IngestError, discover_source, load_raw
 from orchestration.settings import Settings
 
 
@@ -34,7 +34,7 @@ class IngestResult:
 
 def ingest_source(contract: SourceContract, settings: Settings) -> IngestResult:
     settings.ensure_dirs()
-    files = discover(settings.raw_dir / contract.folder)
+    files = discover_source(settings.raw_dir, contract.folder, contract.files, contract.file_type)
     con = connect(settings)
     try:
         result = IngestResult(contract.name, [str(f) for f in files])
@@ -42,6 +42,7 @@ def ingest_source(contract: SourceContract, settings: Settings) -> IngestResult:
         for path in files:
             _parse_file(con, contract, path)
         _stop_on_unknown_cost_categories(con, contract)
+        _stop_on_unmapped_category_values(con, contract)
         _apply_row_rules(con, contract, settings)
         _write_outputs(con, contract, settings, result)
         return result
@@ -58,7 +59,8 @@ def _create_parsed_table(con: duckdb.DuckDBPyConnection, contract: SourceContrac
 
 
 def _parse_file(con: duckdb.DuckDBPyConnection, contract: SourceContract, path: Path) -> None:
-    raw = load_raw(con, path, "_raw")
+    delimiter = contract.format.delimiter if contract.format else ";"
+    raw = load_raw(con, path, "_raw", delimiter)
     missing = [c.name for c in contract.columns if c.name not in raw.columns]
     required_missing = [c for c in missing if contract.column(c).required]
     if required_missing:
@@ -115,6 +117,32 @@ def _stop_on_unknown_cost_categories(
         raise IngestError(
             f"{contract.name}: cost categories not in the taxonomy "
             f"(dbt_project/seeds/cost_categories.csv):\n  {listed}{more}"
+        )
+
+
+def _stop_on_unmapped_category_values(
+    con: duckdb.DuckDBPyConnection, contract: SourceContract
+) -> None:
+    """A value of the declared category column that the map does not know would drop a cost:
+    it stops the refresh, naming file, row and value (like a category outside the taxonomy)."""
+    rule = contract.cost.category if contract.cost else None
+    if rule is None or isinstance(rule, str) or rule.map is None:
+        return
+    col = quote_ident(rule.column)
+    known = ", ".join(quote_literal(k) for k in rule.map) or "NULL"
+    rows = con.execute(
+        f"""
+        SELECT _source_file, _source_row, {col}, count(*) OVER () AS n FROM _parsed
+        WHERE len(_problems) = 0 AND {col} IS NOT NULL AND {col} NOT IN ({known})
+        ORDER BY _source_file, _source_row LIMIT 5
+        """
+    ).fetchall()
+    if rows:
+        listed = "\n  ".join(f"{f} row {r}: {v!r}" for f, r, v, _ in rows)
+        more = f"\n  ({rows[0][3]} rows in all)" if rows[0][3] > len(rows) else ""
+        raise IngestError(
+            f"{contract.name}: values of {rule.column} not in cost.category.map of "
+            f"sources/{contract.name}.yml (known: {', '.join(rule.map)}):\n  {listed}{more}"
         )
 
 

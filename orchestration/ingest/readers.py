@@ -38,7 +38,28 @@ def discover(folder: Path) -> list[Path]:
     return files
 
 
-def load_raw(con: duckdb.DuckDBPyConnection, path: Path, table: str) -> RawFile:
+def discover_source(raw_dir: Path, folder: str, pattern: str | None, fmt: str | None) -> list[Path]:
+    """The files of a source: `pattern` (glob relative to raw_dir) or every file in `folder`.
+
+    A match that resolves outside raw_dir (a symlink pointing elsewhere) stops the ingest: a
+    declaration can never make the pipeline read outside the raw folder.
+    """
+    root = raw_dir.resolve()
+    candidates = sorted(raw_dir.glob(pattern)) if pattern else discover(raw_dir / folder)
+    files = []
+    for p in candidates:
+        if p.suffix.lower() not in SUFFIXES or not p.is_file():
+            continue
+        if not p.resolve().is_relative_to(root):
+            raise IngestError(f"{p}: resolves outside {raw_dir} ({p.resolve()}); not read")
+        if fmt is None or SUFFIXES[p.suffix.lower()] == fmt:
+            files.append(p)
+    return files
+
+
+def load_raw(
+    con: duckdb.DuckDBPyConnection, path: Path, table: str, delimiter: str = ";"
+) -> RawFile:
     """Create temp table `table` with the file's columns plus `_row` (1 = first data row)."""
     fmt = SUFFIXES[path.suffix.lower()]
     if fmt == "parquet":
@@ -49,37 +70,42 @@ def load_raw(con: duckdb.DuckDBPyConnection, path: Path, table: str) -> RawFile:
         )
         rejects: list[tuple[int, str, str]] = []
     else:
-        rejects = _load_csv(con, path, table)
+        rejects = _load_csv(con, path, table, delimiter)
     names = [r[0] for r in con.execute(f"DESCRIBE {table}").fetchall() if r[0] != "_row"]
     return RawFile(path, fmt, {n.strip().lower(): n for n in names}, rejects)
 
 
-def _load_csv(con: duckdb.DuckDBPyConnection, path: Path, table: str) -> list[tuple[int, str, str]]:
-    rejects = _read_csv(con, path, table)
+def _load_csv(
+    con: duckdb.DuckDBPyConnection, path: Path, table: str, delimiter: str = ";"
+) -> list[tuple[int, str, str]]:
+    rejects = _read_csv(con, path, table, delimiter)
     if any(kind in ("INVALID UNICODE", "INVALID ENCODING") for _, kind, _, _ in rejects):
         # Not UTF-8: German ERPs write Windows-1252. Transcode (streaming) and read again.
         with tempfile.TemporaryDirectory() as tmp:
             utf8 = Path(tmp) / path.name
             _transcode_cp1252(path, utf8)
-            rejects = _read_csv(con, utf8, table)
+            rejects = _read_csv(con, utf8, table, delimiter)
     if not rejects:
         return []
     _renumber_rows(con, table, sorted(line - 1 for line, _, _, _ in rejects))
     return [(line - 1, f"malformed CSV row: {msg}", raw) for line, _, msg, raw in rejects]
 
 
-def _read_csv(con: duckdb.DuckDBPyConnection, path: Path, table: str) -> list[tuple]:
+def _read_csv(
+    con: duckdb.DuckDBPyConnection, path: Path, table: str, delimiter: str = ";"
+) -> list[tuple]:
     con.execute("DROP TABLE IF EXISTS _csv_reject_errors; DROP TABLE IF EXISTS _csv_reject_scans")
     try:
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT * EXCLUDE (ordinality), "
-            f"ordinality AS _row FROM read_csv({quote_literal(str(path))}, delim = ';', "
+            f"ordinality AS _row FROM read_csv({quote_literal(str(path))}, "
+            f"delim = {quote_literal(delimiter)}, "
             "header = true, all_varchar = true, quote = '\"', escape = '\"', auto_detect = true, "
             "store_rejects = true, rejects_table = '_csv_reject_errors', "
             "rejects_scan = '_csv_reject_scans', rejects_limit = 0) WITH ORDINALITY"
         )
     except duckdb.Error as e:
-        raise IngestError(f"{path}: cannot be read as a ';'-separated CSV: {e}") from None
+        raise IngestError(f"{path}: cannot be read as a {delimiter!r}-separated CSV: {e}") from None
     # One row per rejected line (DuckDB reports e.g. each missing column separately).
     return con.execute(
         "SELECT line, min(error_type), min(error_message), min(csv_line) "

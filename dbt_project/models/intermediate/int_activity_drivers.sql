@@ -2,6 +2,8 @@
 -- Driver volumes of time-driven activity-based costing: one row per driver occurrence (an
 -- invoice document, a shipment, a quote) with the date that selects the rate and the raw row it
 -- comes from. Receivables (financing) are interval drivers: see int_financing_drivers.
+-- Declared driver-based cost sources (sources/*.yml, cost.allocation with an activity) add their
+-- rows through their generated staging models stg_cost__<source>.
 with
     documents as (
         select
@@ -122,11 +124,31 @@ with
             || ' h'
             || coalesce(' - ' || description, '')
         from {{ ref("stg_erp__quotations") }}
+    ),
+
+    all_volumes as (
+        select *, cast(null as varchar) as account_id
+        from volumes
+        {% for s in kam_cost_sources() if s.allocation == "activity" %}
+            union all by name
+            select
+                driver,
+                cost_date as activity_date,
+                customer_id,
+                account_id,
+                quantity,
+                source_name,
+                source_id,
+                source_file,
+                source_row,
+                detail
+            from {{ ref(s.model) }}
+        {% endfor %}
     )
 
 select
     v.driver,
-    a.account_id,
+    coalesce(a.account_id, v.account_id) as account_id,
     v.customer_id,
     v.activity_date,
     cast(date_trunc('month', v.activity_date) as date) as month,
@@ -136,7 +158,7 @@ select
     v.source_file,
     v.source_row,
     v.detail
-from volumes as v
+from all_volumes as v
 left join {{ ref("int_customer_accounts") }} as a on v.customer_id = a.customer_id
 -- no volume, nothing to price (e.g. a quote logged with 0 hours)
 where v.quantity > 0

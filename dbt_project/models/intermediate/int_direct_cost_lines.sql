@@ -1,81 +1,43 @@
--- Direct relationship costs: the source row names the customer and the category (or the source
--- implies it). One row per source row, in the reporting currency.
+-- Direct relationship costs: one row per row of every declared direct cost source (sources/*.yml
+-- with a `cost:` section and allocation direct: service logs, visit costs, marketing bookings,
+-- ...). Each declared source has a generated staging model stg_cost__<source> in the canonical
+-- shape (customer or account, date, category, currency, amount in document currency); this
+-- model only unions them and converts into the reporting currency.
 with
     bookings as (
         select
-            'service_logs' as source_name,
-            ticket_id as source_id,
-            customer_id,
-            service_date as cost_date,
-            cost_category,
-            currency,
-            {{ money("hours * hourly_rate") }} + material_amount as amount_document_currency,
-            source_file,
-            source_row,
-            'ticket '
-            || ticket_id
-            || ': '
-            || hours
-            || ' h x '
-            || hourly_rate
-            || case when material_amount <> 0 then ' + material ' || material_amount else '' end
-            || ' '
-            || currency
-            || coalesce(' - ' || description, '') as detail
-        from {{ ref("stg_erp__service_logs") }}
-
-        union all
-
-        select
-            'visit_costs' as source_name,
-            visit_id as source_id,
-            customer_id,
-            visit_date as cost_date,
-            'consulting_and_visits' as cost_category,
-            currency,
-            {{ money("hours * hourly_rate") }}
-            + travel_amount
-            + expense_amount as amount_document_currency,
-            source_file,
-            source_row,
-            'visit '
-            || visit_id
-            || ' by '
-            || employee
-            || ': '
-            || hours
-            || ' h x '
-            || hourly_rate
-            || ' + travel '
-            || travel_amount
-            || ' + expenses '
-            || expense_amount
-            || ' '
-            || currency
-            || coalesce(' - ' || purpose, '') as detail
-        from {{ ref("stg_erp__visit_costs") }}
-
-        union all
-
-        select
-            'marketing_bookings' as source_name,
-            booking_id as source_id,
-            customer_id,
-            booking_date as cost_date,
-            cost_category,
-            currency,
-            amount as amount_document_currency,
-            source_file,
-            source_row,
-            'booking '
-            || booking_id
-            || coalesce(': ' || campaign, '')
-            || coalesce(' (' || vendor || ')', '') as detail
-        from {{ ref("stg_erp__marketing_bookings") }}
+            cast(null as varchar) as source_name,
+            cast(null as varchar) as source_id,
+            cast(null as varchar) as customer_id,
+            cast(null as varchar) as account_id,
+            cast(null as date) as cost_date,
+            cast(null as varchar) as cost_category,
+            cast(null as varchar) as currency,
+            cast(null as decimal(18, 2)) as amount_document_currency,
+            cast(null as varchar) as source_file,
+            cast(null as bigint) as source_row,
+            cast(null as varchar) as detail
+        where false
+        {% for s in kam_cost_sources() if s.allocation == "direct" %}
+            union all by name
+            select
+                source_name,
+                source_id,
+                customer_id,
+                account_id,
+                cost_date,
+                cost_category,
+                currency,
+                amount_document_currency,
+                source_file,
+                source_row,
+                detail
+            from {{ ref(s.model) }}
+        {% endfor %}
     )
 
 select
-    a.account_id,
+    coalesce(a.account_id, b.account_id) as account_id,
     b.customer_id,
     cast(date_trunc('month', b.cost_date) as date) as month,
     b.cost_date,
