@@ -60,12 +60,15 @@ def generate(invoice_lines: int, seed: int, fmt: str, out: Path, months: int) ->
 def refresh(timings_json: Path | None) -> None:
     """Ingest data/raw, build and test the dbt models, validate with GX, publish."""
     entered = time.time()
+    from orchestration.costing.sources import validate_sources
     from orchestration.kam.config import KamConfigError, load_kam_config
     from orchestration.runner import run_refresh
 
     settings = Settings.load()
-    try:  # fail fast, before any work: the scoring matrix and lifecycle rules
+    try:  # fail fast, before any work: the scoring matrix and lifecycle rules, the sources
         load_kam_config(settings.scoring_config, settings.lifecycle_config)
+        if problems := validate_sources(settings.activity_rates_file):
+            raise KamConfigError("invalid source declarations:\n  " + "\n  ".join(problems))
     except KamConfigError as e:
         click.echo(f"refresh FAILED before it started: {e}", err=True)
         click.echo("published/current unchanged", err=True)
@@ -175,3 +178,70 @@ def reset_designations(yes: bool) -> None:
         click.confirm(f"Move {log_path(settings)} aside and rebuild the history?", abort=True)
     backup = reset_designation_log(settings)
     click.echo(f"moved to {backup}" if backup else "no designation log yet: nothing to reset")
+
+
+@main.group()
+def sources() -> None:
+    """Declared raw sources (sources/*.yml): list, validate, new."""
+
+
+@sources.command("list")
+def sources_list() -> None:
+    """Every declared source with its last load, row counts and quarantine counts."""
+    from orchestration.costing.sources import source_status
+
+    rows = source_status(Settings.load())
+    header = ("source", "kind", "last load", "raw", "accepted", "quarantined", "owner")
+    table = [header] + [
+        (
+            r["source"],
+            r["kind"],
+            r["last_load"] or "never",
+            _n(r["raw_rows"]),
+            _n(r["accepted_rows"]),
+            _n(r["quarantined_rows"]),
+            r["owner"] or "",
+        )
+        for r in rows
+    ]
+    widths = [max(len(str(row[i])) for row in table) for i in range(len(header))]
+    for row in table:
+        click.echo("  ".join(str(v).ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
+
+
+def _n(value: int | None) -> str:
+    return "-" if value is None else f"{value:,}"
+
+
+@sources.command("validate")
+def sources_validate() -> None:
+    """Check every declaration in sources/ (schema, references, activity catalogue)."""
+    from orchestration.costing.sources import validate_sources
+    from orchestration.settings import SOURCES_DIR
+
+    problems = validate_sources(Settings.load().activity_rates_file)
+    if problems:
+        click.echo("invalid source declarations:\n  " + "\n  ".join(problems), err=True)
+        sys.exit(1)
+    click.echo(f"all declarations in {SOURCES_DIR} are valid")
+
+
+@sources.command("new")
+@click.argument("name")
+def sources_new(name: str) -> None:
+    """Write a commented template declaration sources/NAME.yml for a new cost source."""
+    from orchestration.costing.sources import new_source_template
+    from orchestration.ingest.contracts import IDENTIFIER
+    from orchestration.settings import SOURCES_DIR
+
+    if not IDENTIFIER.match(name):
+        click.echo(f"NAME {name!r} must be a plain identifier ([a-z_][a-z0-9_]*)", err=True)
+        sys.exit(1)
+    path = SOURCES_DIR / f"{name}.yml"
+    if path.exists():
+        click.echo(f"{path} exists already", err=True)
+        sys.exit(1)
+    path.write_text(new_source_template(name), encoding="utf-8")
+    click.echo(
+        f"wrote {path}: edit it, drop files into data/raw/{name}/, run `kam sources validate`"
+    )

@@ -2,6 +2,7 @@
 
 from dagster import Definitions
 
+from orchestration.assets.costing import activity_rates, costing_checks
 from orchestration.assets.dbt import kam_dbt_models
 from orchestration.assets.ingest import ingest_assets
 from orchestration.assets.kam import designation_log
@@ -13,8 +14,8 @@ from orchestration.resources import build_resources
 from orchestration.schedules import nightly_refresh
 
 defs = Definitions(
-    assets=[*ingest_assets, designation_log, kam_dbt_models, publication],
-    asset_checks=gx_checks,
+    assets=[*ingest_assets, activity_rates, designation_log, kam_dbt_models, publication],
+    asset_checks=[*gx_checks, *costing_checks],
     jobs=[refresh_job],
     schedules=[nightly_refresh],
     resources=build_resources(),

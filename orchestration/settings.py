@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from datetime import date
 from functools import cached_property
 from pathlib import Path
 
@@ -18,6 +19,8 @@ CONFIG_FILE = PROJECT_ROOT / "config" / "warehouse.yml"
 SOURCES_DIR = PROJECT_ROOT / "sources"
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
+ACTIVITY_RATES_FILE = PROJECT_ROOT / "config" / "activity_rates.csv"
+AS_OF_LATEST_DATA = "latest_data"
 SCORING_CONFIG_FILE = PROJECT_ROOT / "config" / "scoring.yml"
 LIFECYCLE_CONFIG_FILE = PROJECT_ROOT / "config" / "lifecycle.yml"
 
@@ -29,6 +32,11 @@ class Settings:
     memory_limit: str
     threads: int
     publications_to_keep: int
+    activity_rates_file: Path = ACTIVITY_RATES_FILE
+    # Unpaid invoices accrue financing cost up to this date: AS_OF_LATEST_DATA (the latest
+    # invoice or payment date in the data, i.e. the extraction date) or an ISO date. Never the
+    # wall clock, so the same files always give the same numbers.
+    as_of_date: str = AS_OF_LATEST_DATA
     # Key-account scoring matrix and lifecycle rules (KAM_SCORING_CONFIG / KAM_LIFECYCLE_CONFIG).
     scoring_config: Path = SCORING_CONFIG_FILE
     lifecycle_config: Path = LIFECYCLE_CONFIG_FILE
@@ -43,6 +51,12 @@ class Settings:
             memory_limit=env.get("KAM_DUCKDB_MEMORY_LIMIT", cfg["duckdb"]["memory_limit"]),
             threads=int(env.get("KAM_DUCKDB_THREADS", cfg["duckdb"]["threads"])),
             publications_to_keep=int(cfg["publications_to_keep"]),
+            activity_rates_file=Path(
+                env.get("KAM_ACTIVITY_RATES_FILE", ACTIVITY_RATES_FILE)
+            ).resolve(),
+            as_of_date=_as_of_date(
+                env.get("KAM_AS_OF_DATE", cfg.get("costing", {}).get("as_of_date"))
+            ),
             scoring_config=Path(env.get("KAM_SCORING_CONFIG", SCORING_CONFIG_FILE)).resolve(),
             lifecycle_config=Path(env.get("KAM_LIFECYCLE_CONFIG", LIFECYCLE_CONFIG_FILE)).resolve(),
         )
@@ -67,6 +81,11 @@ class Settings:
     @property
     def quarantine_dir(self) -> Path:
         return self.warehouse_dir / "quarantine"
+
+    @property
+    def config_dir(self) -> Path:
+        """Validated configuration (the activity catalogue) as Parquet, read by dbt."""
+        return self.warehouse_dir / "config"
 
     @property
     def warehouse_db(self) -> Path:
@@ -96,6 +115,7 @@ class Settings:
         return {
             "KAM_WAREHOUSE_DB": str(self.warehouse_db),
             "KAM_INGESTED_DIR": str(self.ingested_dir),
+            "KAM_CONFIG_DIR": str(self.config_dir),
             "KAM_DUCKDB_MEMORY_LIMIT": self.memory_limit,
             "KAM_DUCKDB_THREADS": str(self.threads),
             "KAM_DUCKDB_TEMP_DIR": str(self.temp_dir),
@@ -108,7 +128,24 @@ class Settings:
             self.published_dir,
             self.ingested_dir,
             self.quarantine_dir,
+            self.config_dir,
             self.temp_dir,
             self.history_dir,
         ):
             d.mkdir(parents=True, exist_ok=True)
+
+
+def _as_of_date(value: object) -> str:
+    """`latest_data` or an ISO date (YAML may already have parsed it into a date)."""
+    if value is None or str(value).strip() == "":
+        return AS_OF_LATEST_DATA
+    text = str(value).strip()
+    if text == AS_OF_LATEST_DATA:
+        return text
+    try:
+        return date.fromisoformat(text).isoformat()
+    except ValueError:
+        raise ValueError(
+            f"{CONFIG_FILE}: costing.as_of_date (or KAM_AS_OF_DATE) must be "
+            f"'{AS_OF_LATEST_DATA}' or a date yyyy-mm-dd, got {text!r}"
+        ) from None

@@ -13,6 +13,6 @@ from {{ ref("key_account_value") }} as k
 full join cts using (account_id, month)
 where coalesce(k.relationship_costs, 0) <> coalesce(cts.amount, 0)
 union all
-select null, null, (select count(*) from {{ ref("int_cost_lines") }}), sum(n)
+select null, null, (select count(*) from {{ ref("cost_lines") }}), sum(n)
 from cts
-having sum(n) <> (select count(*) from {{ ref("int_cost_lines") }})
+having sum(n) <> (select count(*) from {{ ref("cost_lines") }})

@@ -12,20 +12,34 @@ from dagster import AssetExecutionContext, AssetKey
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
 from orchestration.checks import gx_suites
+from orchestration.costing.sources import write_generated
 from orchestration.kam.config import load_kam_config
 from orchestration.resources import WarehouseResource, dbt_cli
 from orchestration.settings import DBT_PROJECT_DIR
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
-DBT_INPUTS = ("models", "seeds", "macros", "tests", "dbt_project.yml", "profiles.yml")
+DBT_INPUTS = (
+    "models",
+    "generated",
+    "seeds",
+    "macros",
+    "tests",
+    "dbt_project.yml",
+    "profiles.yml",
+)
 
 
 def ensure_manifest(project: DbtProject = dbt_project) -> Path:
     """Parse the dbt project when the manifest is missing or older than any dbt file.
 
-    A clean clone has no manifest; parsing here keeps `kam refresh` a one-step command.
+    A clean clone has no manifest; parsing here keeps `kam refresh` a one-step command. The
+    staging models of the declared cost sources (sources/*.yml `cost:`) are generated first,
+    so a new or changed declaration is picked up without any other step.
     """
     manifest = project.manifest_path
+    with open(project.project_dir / ".parse.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        write_generated()
     if _is_stale(project):
         # Parallel test workers may import this at once: one parses, the others wait.
         with open(project.project_dir / ".parse.lock", "w") as lock:
@@ -81,7 +95,10 @@ def kam_dbt_models(
     settings = warehouse.settings()
     # The GX checks on the marts run next; import GX while this process waits for dbt.
     gx_suites.warm_up(settings)
-    dbt_vars = {"reporting_currency": settings.reporting_currency}
+    dbt_vars = {
+        "reporting_currency": settings.reporting_currency,
+        "as_of_date": settings.as_of_date,
+    }
     # The scoring matrix and lifecycle rules, validated first: a bad file stops the run here.
     dbt_vars |= load_kam_config(settings.scoring_config, settings.lifecycle_config).dbt_vars()
     invocation = dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context)

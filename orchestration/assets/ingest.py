@@ -80,12 +80,12 @@ def _reconcile_check(result: IngestResult) -> AssetCheckResult:
 
 
 def _metadata(result: IngestResult, quarantine_file) -> dict[str, object]:
-    # A connection of its own: DuckDB's shared default connection refuses new work while any
-    # other code in this process has left a result on it unfetched.
+    # A connection of its own: DuckDB's process-wide default connection may hold another
+    # caller's unfinished result (DuckDB 2.0 then refuses new work on it).
     with duckdb.connect() as con:
         sample = con.execute(
-            f"SELECT source_file, source_row, reason "
-            f"FROM read_parquet({quote_literal(str(quarantine_file))}) LIMIT 10"
+            f"SELECT source_file, source_row, reason FROM read_parquet({quote_literal(str(quarantine_file))}) "
+            "LIMIT 10"
         ).fetchall()
     rows = "\n".join(f"| {f.rsplit('/', 1)[-1]} | {r} | {why} |" for f, r, why in sample)
     return {

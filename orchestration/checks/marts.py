@@ -10,7 +10,9 @@ from dagster import (
     asset_check,
 )
 
-from orchestration.checks.gx_suites import suite_tables, validate_table
+from orchestration.assets.ingest import ingest_asset_key
+from orchestration.checks.gx_suites import suite_tables, validate_source, validate_table
+from orchestration.costing.sources import cost_contracts, gx_suite
 from orchestration.resources import WarehouseResource
 
 
@@ -46,6 +48,36 @@ def build_gx_check(table: str) -> AssetChecksDefinition:
     return _check
 
 
+def build_source_gx_check(name: str, spec: dict) -> AssetChecksDefinition:
+    """GX suite generated from the declaration sources/<name>.yml, on its accepted rows."""
+
+    @asset_check(
+        asset=ingest_asset_key(name),
+        name="gx_declared_rules",
+        blocking=True,
+        description=f"Great Expectations suite generated from sources/{name}.yml "
+        f"({len(spec['expectations'])} expectations: required, ranges, allowed values, key)",
+    )
+    def _check(
+        context: AssetCheckExecutionContext, warehouse: WarehouseResource
+    ) -> AssetCheckResult:
+        settings = warehouse.settings()
+        summary = validate_source(settings, name, spec, run_name=context.run.run_id)
+        return AssetCheckResult(
+            passed=summary.success,
+            severity=AssetCheckSeverity.ERROR,
+            description=None if summary.success else _describe(summary.failures),
+            metadata={
+                "rows": summary.rows,
+                "evaluated_expectations": summary.evaluated,
+                "successful_expectations": summary.successful,
+                "failures": MetadataValue.json(summary.failures),
+            },
+        )
+
+    return _check
+
+
 def _describe(failures: list[dict]) -> str:
     return "; ".join(
         f"{f['expectation']}({f['column']}): {f['unexpected_count']} unexpected, e.g. {f['sample']}"
@@ -53,4 +85,6 @@ def _describe(failures: list[dict]) -> str:
     )
 
 
-gx_checks = [build_gx_check(t) for t in suite_tables()]
+gx_checks = [build_gx_check(t) for t in suite_tables()] + [
+    build_source_gx_check(c.name, gx_suite(c)) for c in cost_contracts()
+]

@@ -57,6 +57,11 @@ def setup(con: duckdb.DuckDBPyConnection, ctx: Ctx, spikes: list) -> None:
                {U(ctx, 3, "p")} < 0.2 AS fractional
         FROM range({ctx.n_products}) t(p)
     """)
+    # gross weight per unit: heavier parts are dearer, 0.02-0.22 kg per CHF of list price
+    con.execute(f"""
+        ALTER TABLE products ADD COLUMN kg_per_unit DOUBLE;
+        UPDATE products SET kg_per_unit = list_chf * (0.02 + 0.2 * {U(ctx, 4, "pidx")})
+    """)
     con.execute("""
         CREATE TABLE customers AS
         SELECT * REPLACE (cash_discount_pct::DECIMAL(5, 2) AS cash_discount_pct,
@@ -95,6 +100,11 @@ def setup(con: duckdb.DuckDBPyConnection, ctx: Ctx, spikes: list) -> None:
     if spikes:
         con.executemany("INSERT INTO spikes VALUES (?, ?, ?)", spikes)
     con.execute("CREATE TABLE cm_rev (cidx INT, m INT, rev DECIMAL(38, 5))")
+    # operations per customer-month (drivers of order processing and logistics), for budgets
+    con.execute("""
+        CREATE TABLE cm_ops (cidx INT, m INT, orders BIGINT, order_lines BIGINT,
+            credit_notes BIGINT, shipments BIGINT, express BIGINT, kg DOUBLE)
+    """)
     con.execute("""
         CREATE TABLE ded (cidx INT, booking_date DATE, deduction_type VARCHAR,
             amount DECIMAL(18, 2), currency VARCHAR, invoice_number VARCHAR,
@@ -193,6 +203,11 @@ def invoice_month(
             sum(CASE WHEN is_cn THEN -1 ELSE 1 END * quantity * unit_price)
         FROM lines GROUP BY cidx
     """)
+    con.execute(f"""
+        INSERT INTO cm_ops SELECT cidx, {m}, count(DISTINCT invoice_number) FILTER (NOT is_cn),
+            count(*) FILTER (NOT is_cn), count(DISTINCT invoice_number) FILTER (is_cn), 0, 0, 0
+        FROM lines GROUP BY cidx
+    """)
     con.execute("""
         INSERT INTO ded
         SELECT cidx, payment_date, 'cash_discount', amount, currency, invoice_number, NULL, NULL
@@ -207,6 +222,69 @@ def invoice_month(
         ) WHERE amount > 0
     """)
     return n_inv, n_cn, lines
+
+
+CARRIERS = {
+    "CHF": "['Planzer', 'Galliker', 'Post CH Cargo', 'Camion Transport']",
+    "EUR": "['Dachser', 'DB Schenker', 'DHL Freight', 'Rhenus']",
+    "USD": "['Kuehne+Nagel', 'DHL Global Forwarding', 'Expeditors']",
+}
+
+
+def shipments_month(
+    con: duckdb.DuckDBPyConnection, ctx: Ctx, m: int, offset: int, width: int
+) -> int:
+    """Create temp table ``ship``: the deliveries of month m's invoices (after invoice_month).
+
+    One shipment per invoice; 12 % of multi-line invoices were delivered in two parts (the first
+    half of the lines a week earlier). Express for 4 % (25 % for high-maintenance accounts).
+    Weight = quantity x the product's kg per unit. Returns the number of shipments.
+    """
+    yr = con.execute(f"SELECT yr FROM months WHERE m = {m}").fetchone()[0]
+    u = lambda tag, *k: U(ctx, tag, str(m), *k)  # noqa: E731
+    carrier = " ".join(
+        f"WHEN '{c}' THEN list_element({lst}, 1 + floor(len({lst}) * {u(37, 'k')})::INT)"
+        for c, lst in CARRIERS.items()
+    )
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE ship AS
+        WITH docs AS (
+            SELECT k, cidx, customer_id, currency, hm, invoice_number, invoice_date, nl,
+                CASE WHEN nl >= 2 AND {u(33, "k")} < 0.12 THEN 2 ELSE 1 END AS parts
+            FROM inv WHERE NOT is_cn
+        ), w AS (
+            SELECT l.k,
+                CASE WHEN d.parts = 2 AND l.line_number > (d.nl + 1) // 2 THEN 2 ELSE 1 END
+                    AS part,
+                sum(l.quantity * p.kg_per_unit) AS kg
+            FROM lines l JOIN docs d USING (k) JOIN products p USING (pidx)
+            GROUP BY ALL
+        ), x AS (
+            SELECT d.*, w.part, w.kg,
+                greatest(DATE '{ctx.start}', workday(d.invoice_date - CASE
+                    WHEN d.parts = 1 THEN 1 + floor(3 * {u(34, "k")})
+                    WHEN w.part = 1 THEN 6 + floor(5 * {u(34, "k")})
+                    ELSE floor(2 * {u(35, "k")}) END::INT)) AS ship_date,
+                {u(36, "k", "w.part")} < (CASE WHEN d.hm THEN 0.25 ELSE 0.04 END) AS express
+            FROM docs d JOIN w USING (k)
+        )
+        SELECT *,
+            'L' || '{yr}' || lpad((row_number() OVER (ORDER BY invoice_date, k, part) + {offset})
+                ::VARCHAR, {width}, '0') AS shipment_id,
+            CASE WHEN express THEN 'express' ELSE 'standard' END AS service_level,
+            greatest(1, ceil(kg / 40))::INT AS packages,
+            greatest(0.1, round(kg, 1))::DECIMAL(12, 1) AS weight_kg,
+            CASE WHEN express THEN CASE WHEN {u(38, "k")} < 0.5 THEN 'DHL Express' ELSE 'TNT Express' END
+                 ELSE CASE currency {carrier} END END AS carrier
+        FROM x
+    """)
+    con.execute(f"""
+        UPDATE cm_ops o SET shipments = s.n, express = s.e, kg = s.kg
+        FROM (SELECT cidx, count(*) AS n, count(*) FILTER (express) AS e, sum(weight_kg) AS kg
+              FROM ship GROUP BY cidx) s
+        WHERE o.cidx = s.cidx AND o.m = {m}
+    """)
+    return con.execute("SELECT count(*) FROM ship").fetchone()[0]
 
 
 def period_deductions(con: duckdb.DuckDBPyConnection, ctx: Ctx) -> None:

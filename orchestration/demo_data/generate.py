@@ -35,6 +35,13 @@ _SPEC = {  # the raw data contract: column[:kind], kind str unless given
     "visit_costs": "visit_id customer_id visit_date:date employee purpose hours:d2 hourly_rate:d2 "
     "travel_amount:d2 expense_amount:d2 currency",
     "exchange_rates": "rate_date:date from_currency to_currency rate:d6",
+    "shipments": "shipment_id customer_id ship_date:date invoice_number service_level "
+    "packages:int weight_kg:d1 carrier",
+    "quotations": "quote_id customer_id quote_date:date quote_type hours:d2 quoted_amount:d2 "
+    "currency status description",
+    "marketing_bookings": "booking_id customer_id booking_date:date cost_category campaign vendor "
+    "amount:d2 currency",
+    "cost_budgets": "account_id year:int cost_category budget_amount:d2 currency",
     "account_assessments": "account_id assessment_date:date assessor product_fit:int "
     "buying_process:int partner_potential:int existing_relationships:int cultural_fit:int "
     "geographic_proximity:int partnership_stage:int purchasing_potential:d2 currency comment",
@@ -45,8 +52,9 @@ COLUMNS: dict[str, list[tuple[str, str]]] = {
 }
 SOURCES = tuple(COLUMNS)
 PARQUET_TYPES = {"str": "VARCHAR", "int": "INTEGER", "date": "DATE"}
-PARQUET_TYPES |= {"d2": "DECIMAL(18, 2)", "d3": "DECIMAL(18, 3)", "d6": "DECIMAL(18, 6)"}
-CSV_EXPR = {"d2": 2, "d3": 3, "d6": 6}  # decimals; German marks: 1.234,56
+PARQUET_TYPES |= {"d1": "DECIMAL(12, 1)", "d2": "DECIMAL(18, 2)", "d3": "DECIMAL(18, 3)"}
+PARQUET_TYPES |= {"d6": "DECIMAL(18, 6)"}
+CSV_EXPR = {"d1": 1, "d2": 2, "d3": 3, "d6": 6}  # decimals; German marks: 1.234,56
 
 
 def _csv_expr(col: str, kind: str) -> str:
@@ -172,17 +180,30 @@ def _write_all(
     # invoice lines: one file per month, UTF-8 with BOM
     width = max(6, len(str(total)))
     offsets: dict[int, list[int]] = {}
+    shipments = 0
     for m, quota in enumerate(_month_quotas(total, ctx.start, ctx.months)):
         if quota == 0:
             continue
         month = add_months(ctx.start, m)
-        off = offsets.setdefault(month.year, [0, 0])
+        off = offsets.setdefault(month.year, [0, 0, 0])
         n_inv, n_cn, lines = facts.invoice_month(
-            con, ctx, m, quota, tuple(off), width, quota // 2 + 20
+            con, ctx, m, quota, (off[0], off[1]), width, quota // 2 + 20
         )
         if lines < quota:  # unlucky draw of line counts: use the (always sufficient) maximum
-            n_inv, n_cn, lines = facts.invoice_month(con, ctx, m, quota, tuple(off), width, quota)
-        off[0], off[1] = off[0] + n_inv, off[1] + n_cn
+            n_inv, n_cn, lines = facts.invoice_month(
+                con, ctx, m, quota, (off[0], off[1]), width, quota
+            )
+        n_ship = facts.shipments_month(con, ctx, m, off[2], width)
+        off[0], off[1], off[2] = off[0] + n_inv, off[1] + n_cn, off[2] + n_ship
+        shipments += n_ship
+        _write(
+            con,
+            "shipments",
+            "SELECT * FROM ship",
+            out / "shipments" / f"shipments_{month:%Y-%m}.{ext}",
+            fmt,
+            "shipment_id",
+        )
         src = """SELECT *, CASE WHEN is_cn THEN 'credit_note' ELSE 'invoice' END AS document_type
                  FROM lines"""
         path = out / "invoice_lines" / f"invoice_lines_{month:%Y-%m}.{ext}"
@@ -196,7 +217,8 @@ def _write_all(
             bom=True,
         )
     counts["invoice_lines"] = total
-    con.execute("DROP TABLE IF EXISTS lines; DROP TABLE IF EXISTS inv")
+    counts["shipments"] = shipments
+    con.execute("DROP TABLE IF EXISTS lines; DROP TABLE IF EXISTS inv; DROP TABLE IF EXISTS ship")
 
     # deductions: one file per booking year
     facts.period_deductions(con, ctx)
@@ -221,12 +243,16 @@ def _write_all(
         )
     counts["deductions"] = n
 
-    # service tickets and visit reports
+    # service tickets, visit reports, quotation log, marketing bookings
     activities.service_logs(con, ctx, max(60, total // 40))
     activities.visits(con, ctx, max(40, total // 150))
+    activities.quotations(con, ctx, max(40, total // 25))
+    activities.marketing(con, ctx, max(20, total // 200))
     for source, table, prefix, col in (
         ("service_logs", "svc", "T", "service_date"),
         ("visit_costs", "vis", "V", "visit_date"),
+        ("quotations", "quo", "Q", "quote_date"),
+        ("marketing_bookings", "mkt", "M", "booking_date"),
     ):
         n = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
         id_col = COLUMNS[source][0][0]
@@ -234,6 +260,19 @@ def _write_all(
                   {max(6, len(str(n)))}, '0') AS {id_col}, * FROM {table}"""
         _write(con, source, src, out / source / f"{source}.{ext}", fmt, id_col)
         counts[source] = n
+
+    # the KAM team's cost budgets: one file per year
+    activities.budgets(con, ctx)
+    counts["cost_budgets"] = con.execute("SELECT count(*) FROM bud").fetchone()[0]
+    for year in range(ctx.start.year, add_months(ctx.end, -1).year + 1):
+        _write(
+            con,
+            "cost_budgets",
+            f"SELECT * FROM bud WHERE year = {year}",
+            out / "cost_budgets" / f"cost_budgets_{year}.{ext}",
+            fmt,
+            "account_id, cost_category",
+        )
 
     rates = build_rates(ctx.start, ctx.months, ctx.seed)
     con.register("rates_arrow", rates)

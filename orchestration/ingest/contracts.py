@@ -96,14 +96,220 @@ class CurrencyRule(_Strict):
     date_column: str | None = None
 
 
+TERM = re.compile(r"^\s*[a-z_][a-z0-9_]*(\s*\*\s*[a-z_][a-z0-9_]*)*\s*$")
+PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+GLOB_PART = re.compile(r"^[A-Za-z0-9_.*?\-\[\]]+$")
+
+
+def _plain_column(v: str, what: str = "column name") -> str:
+    if not isinstance(v, str) or not IDENTIFIER.match(v):
+        raise ValueError(f"{what} {v!r} is not a plain identifier ([a-z_][a-z0-9_]*)")
+    return v
+
+
+def _plain_text(v: str) -> str:
+    """Descriptions reach generated dbt files, which dbt renders with Jinja: no braces."""
+    if "{" in v or "}" in v:
+        raise ValueError("text must not contain { or } (dbt would evaluate it as Jinja)")
+    return v
+
+
+class FileFormat(_Strict):
+    """How the files are read. CSV is the German ERP dialect (`,` decimal mark, `.` thousands
+    mark, dd.mm.yyyy dates, UTF-8 or Windows-1252); only the field separator can vary."""
+
+    type: Literal["csv", "parquet"] = "csv"
+    delimiter: Literal[";", ",", "\t", "|"] = ";"
+
+
+class CategoryRule(_Strict):
+    """The category of each row: a column holding category ids, or a column whose values are
+    mapped onto category ids (an unmapped value stops the refresh)."""
+
+    column: str
+    map: dict[str, str] | None = None
+
+    @field_validator("column")
+    @classmethod
+    def _plain(cls, v: str) -> str:
+        return _plain_column(v)
+
+    @field_validator("map")
+    @classmethod
+    def _known_categories(cls, v: dict[str, str] | None) -> dict[str, str] | None:
+        for source_value, category in (v or {}).items():
+            if category not in cost_categories():
+                raise ValueError(
+                    f"value {source_value!r} maps onto unknown category {category!r} "
+                    f"(known: {', '.join(cost_categories())})"
+                )
+        return v
+
+
+class DriverAllocation(_Strict):
+    """Driver-based allocation: each row is a driver volume (`quantity`) priced by the activity
+    of the rate catalogue (config/activity_rates.csv) that prices `driver`."""
+
+    activity: str
+    driver: str
+    quantity: str
+    unit: str = Field(default="unit", description="What one unit of the driver is (for docs).")
+
+    @field_validator("activity", "driver")
+    @classmethod
+    def _plain_id(cls, v: str, info) -> str:
+        return _plain_column(v, info.field_name)
+
+    @field_validator("quantity")
+    @classmethod
+    def _plain(cls, v: str) -> str:
+        return _plain_column(v)
+
+
+class CostMapping(_Strict):
+    """The `cost:` section: how a source's rows become cost lines (see README, "Add a new cost
+    source in five minutes")."""
+
+    owner: str
+    customer: str | None = Field(default=None, description="Column with the customer id.")
+    account: str | None = Field(default=None, description="Column with the key-account id.")
+    date: str
+    currency: str
+    source_id: str | None = None
+    category: str | CategoryRule | None = None
+    allocation: Literal["direct"] | DriverAllocation = "direct"
+    amount: str | None = Field(
+        default=None,
+        description="Sum of terms, each a numeric column or a product of numeric columns, "
+        "e.g. 'hours * hourly_rate + material_amount'; each term is rounded to the cent.",
+    )
+    detail: str | None = Field(
+        default=None,
+        description="Drill-down text, e.g. 'ticket {ticket_id}[ - {description}]'; a part in "
+        "[...] is left out when a column in it is empty.",
+    )
+
+    @field_validator("owner")
+    @classmethod
+    def _no_braces(cls, v: str) -> str:
+        return _plain_text(v)
+
+    @field_validator("customer", "account", "date", "currency", "source_id")
+    @classmethod
+    def _plain(cls, v: str | None) -> str | None:
+        return None if v is None else _plain_column(v)
+
+    @field_validator("category")
+    @classmethod
+    def _known_category(cls, v: str | CategoryRule | None) -> str | CategoryRule | None:
+        if isinstance(v, str) and v not in cost_categories():
+            raise ValueError(
+                f"unknown category {v!r} (known: {', '.join(cost_categories())}); or give "
+                "{column: ..., map: {...}}"
+            )
+        return v
+
+    @field_validator("amount")
+    @classmethod
+    def _amount_terms(cls, v: str | None) -> str | None:
+        if v is not None:
+            for term in v.split("+"):
+                if not TERM.match(term):
+                    raise ValueError(
+                        f"amount term {term.strip()!r} is not a column or a product of columns "
+                        "(plain identifiers joined by * and +)"
+                    )
+        return v
+
+    @field_validator("detail")
+    @classmethod
+    def _detail_template(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
+        depth = 0
+        for ch in PLACEHOLDER.sub("", v):
+            if ch in "{}":
+                raise ValueError("unbalanced { } in detail (write {column} to insert a value)")
+            depth += {"[": 1, "]": -1}.get(ch, 0)
+            if depth not in (0, 1):
+                raise ValueError("[...] in detail must not be nested or unbalanced")
+        if depth:
+            raise ValueError("[...] in detail must not be nested or unbalanced")
+        for name in PLACEHOLDER.findall(v):
+            _plain_column(name, "detail placeholder")
+        return v
+
+    @model_validator(mode="after")
+    def _required_fields(self) -> CostMapping:
+        if (self.customer is None) == (self.account is None):
+            raise ValueError("map exactly one of customer (a customer id column) or account")
+        if self.allocation == "direct":
+            if self.amount is None:
+                raise ValueError("amount: missing mapping (required for allocation: direct)")
+            if self.category is None:
+                raise ValueError(
+                    "category: missing mapping (a category id, or {column: ..., map: ...})"
+                )
+        else:
+            if self.amount is not None:
+                raise ValueError(
+                    "amount: not allowed with a driver-based allocation (the amount is "
+                    "quantity x the catalogue rate)"
+                )
+            if self.category is not None:
+                raise ValueError(
+                    "category: not allowed with a driver-based allocation (the category is the "
+                    "activity's in config/activity_rates.csv)"
+                )
+        return self
+
+    @property
+    def is_direct(self) -> bool:
+        return self.allocation == "direct"
+
+    def amount_terms(self) -> list[list[str]]:
+        assert self.amount is not None
+        return [[f.strip() for f in t.split("*")] for t in self.amount.split("+")]
+
+    def used_columns(self) -> dict[str, str]:
+        """key in the declaration -> column it names."""
+        used = {
+            k: getattr(self, k)
+            for k in ("customer", "account", "date", "currency", "source_id")
+            if getattr(self, k)
+        }
+        if isinstance(self.category, CategoryRule):
+            used["category.column"] = self.category.column
+        if isinstance(self.allocation, DriverAllocation):
+            used["allocation.quantity"] = self.allocation.quantity
+        if self.amount:
+            for i, col in enumerate(c for t in self.amount_terms() for c in t):
+                used[f"amount[{i}]"] = col
+        for name in PLACEHOLDER.findall(self.detail or ""):
+            used[f"detail.{{{name}}}"] = name
+        return used
+
+
 class SourceContract(_Strict):
     name: str
     description: str
     path: str | None = Field(default=None, description="Folder under data/raw (default: name).")
+    files: str | None = Field(
+        default=None,
+        description="Glob pattern of the files relative to data/raw, e.g. 'trade_fairs/*.csv' "
+        "(default: every .csv/.parquet file in the folder `path`).",
+    )
+    format: FileFormat | None = None
+    cost: CostMapping | None = None
     columns: tuple[Column, ...]
     unique_key: tuple[str, ...]
     references: tuple[Reference, ...] = ()
     currency: CurrencyRule | None = None
+
+    @field_validator("description")
+    @classmethod
+    def _no_braces(cls, v: str) -> str:
+        return _plain_text(v)
 
     @field_validator("name")
     @classmethod
@@ -117,6 +323,28 @@ class SourceContract(_Strict):
     def _inside_raw(cls, v: str | None) -> str | None:
         if v is not None and (v.startswith("/") or ".." in Path(v).parts):
             raise ValueError(f"path {v!r} must be a folder inside data/raw")
+        if v is not None:
+            for part in Path(v).parts:
+                if not IDENTIFIER.match(part):
+                    raise ValueError(f"path {v!r}: folder {part!r} is not a plain identifier")
+        return v
+
+    @field_validator("files")
+    @classmethod
+    def _pattern_inside_raw(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
+        if v.startswith(("/", "\\", "~")) or re.match(r"^[A-Za-z]:", v) or "\\" in v:
+            raise ValueError(f"file pattern {v!r} must be relative to data/raw (no absolute path)")
+        parts = v.split("/")
+        if any(p in ("", ".", "..") for p in parts):
+            raise ValueError(f"file pattern {v!r} must stay inside data/raw (no '..', '.', '//')")
+        if "**" in v or any(not GLOB_PART.match(p) for p in parts):
+            raise ValueError(
+                f"file pattern {v!r}: use plain folder and file names with * and ? only"
+            )
+        if len(parts) < 2:
+            raise ValueError(f"file pattern {v!r} must name a folder, e.g. 'trade_fairs/*.csv'")
         return v
 
     @model_validator(mode="after")
@@ -128,7 +356,64 @@ class SourceContract(_Strict):
         for col in used:
             if col and col not in names:
                 raise ValueError(f"column {col!r} is used in a rule but not declared in columns")
+        if self.cost:
+            self._check_cost_columns(self.cost)
         return self
+
+    def _check_cost_columns(self, cost: CostMapping) -> None:
+        cols = {c.name: c for c in self.columns}
+        for key, col in cost.used_columns().items():
+            if col not in cols:
+                raise ValueError(f"cost.{key}: column {col!r} is not declared in columns")
+        numeric = [k for k in cost.used_columns() if k.startswith(("amount[", "allocation."))]
+        for key in numeric:
+            col = cols[cost.used_columns()[key]]
+            if not col.is_numeric:
+                raise ValueError(f"cost.{key}: column {col.name!r} is not numeric ({col.type})")
+        if cols[cost.date].type != "date":
+            raise ValueError(f"cost.date: column {cost.date!r} is not a date column")
+        if cols[cost.currency].type != "currency":
+            raise ValueError(f"cost.currency: column {cost.currency!r} is not a currency column")
+        for key in ("customer", "account", "date", "currency"):
+            col = getattr(cost, key)
+            if col and not cols[col].required:
+                raise ValueError(f"cost.{key}: column {col!r} must be declared required: true")
+        if cost.source_id is None and len(self.unique_key) != 1:
+            raise ValueError("cost.source_id: missing mapping (the unique key has several columns)")
+        cat = cost.category
+        if (
+            isinstance(cat, CategoryRule)
+            and cat.map is None
+            and cols[cat.column].type != "cost_category"
+        ):
+            raise ValueError(
+                f"cost.category.column: column {cat.column!r} must have type cost_category, "
+                "or give a map of its values onto categories"
+            )
+        if self.currency is None or self.currency.column != cost.currency:
+            raise ValueError(
+                "currency: declare the exchange-rate rule {column: "
+                + cost.currency
+                + ", date_column: "
+                + cost.date
+                + "} for a cost source"
+            )
+        if cost.customer and not any(
+            r.column == cost.customer and r.source == "customers" for r in self.references
+        ):
+            raise ValueError(
+                f"references: a cost source must check its customer column: add "
+                f"{{column: {cost.customer}, source: customers}}"
+            )
+
+    @property
+    def source_id_column(self) -> str:
+        assert self.cost is not None
+        return self.cost.source_id or self.unique_key[0]
+
+    @property
+    def file_type(self) -> str | None:
+        return self.format.type if self.format else None
 
     @property
     def folder(self) -> str:

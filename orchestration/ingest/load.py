@@ -26,7 +26,13 @@ import duckdb
 from orchestration.duck import connect, quote_ident, quote_literal
 from orchestration.ingest.contracts import EXCHANGE_RATES, SourceContract
 from orchestration.ingest.parsing import problem_exprs, typed_expr
-from orchestration.ingest.readers import IngestError, RawFile, discover, read_raw, row_offsets
+from orchestration.ingest.readers import (
+    IngestError,
+    RawFile,
+    discover_source,
+    read_raw,
+    row_offsets,
+)
 from orchestration.settings import Settings
 
 
@@ -51,7 +57,7 @@ class _Lookups:
 
 def ingest_source(contract: SourceContract, settings: Settings) -> IngestResult:
     settings.ensure_dirs()
-    files = discover(settings.raw_dir / contract.folder)
+    files = discover_source(settings.raw_dir, contract.folder, contract.files, contract.file_type)
     con = connect(settings)
     parts = Path(tempfile.mkdtemp(prefix=f"ingest-{contract.name}-", dir=settings.temp_dir))
     try:
@@ -61,6 +67,8 @@ def ingest_source(contract: SourceContract, settings: Settings) -> IngestResult:
         for file_id, path in enumerate(files):
             _parse_file(con, contract, path, file_id, lookups, settings, parts)
         _create_parsed_view(con, parts)
+        _stop_on_unknown_cost_categories(con, contract, files)
+        _stop_on_unmapped_category_values(con, contract, files)
         duplicates = _mark_duplicates(con, contract, files)
         _write_outputs(con, contract, settings, result, files, duplicates)
         return result
@@ -149,6 +157,7 @@ def _parse_file(
         path,
         consume=lambda raw: _write_typed(con, contract, raw, file_id, lookups, settings, part),
         discard=lambda: part.unlink(missing_ok=True),
+        delimiter=contract.format.delimiter if contract.format else ";",
     )
     if read.rejected_rows:
         # Row numbers counted accepted lines only: shift them past the rejected lines.
@@ -274,6 +283,63 @@ def _value(column: str) -> str:
 def _file_names(files: list[Path]) -> str:
     """SQL list of the file paths: `_file_id` i is element i + 1."""
     return "([" + ", ".join(quote_literal(str(f)) for f in files) + "]::VARCHAR[])"
+
+
+def _stop_on_unknown_cost_categories(
+    con: duckdb.DuckDBPyConnection, contract: SourceContract, files: list[Path]
+) -> None:
+    """A cost category outside the taxonomy is not a bad row but a taxonomy mismatch: the cost
+    would silently be missing from cost-to-serve. It stops the refresh instead of quarantining."""
+    if not any(c.type == "cost_category" for c in contract.columns):
+        return
+    rows = con.execute(
+        f"""
+        SELECT {_file_names(files)}[_file_id + 1] AS _source_file, _source_row, p,
+               count(*) OVER () AS n
+        FROM _parsed, unnest(_problems) t(p)
+        WHERE starts_with(p, 'unknown cost category in ')
+        ORDER BY _source_file, _source_row LIMIT 5
+        """
+    ).fetchall()
+    if rows:
+        listed = "\n  ".join(f"{f} row {r}: {p}" for f, r, p, _ in rows)
+        more = f"\n  ({rows[0][3]} rows in all)" if rows[0][3] > len(rows) else ""
+        raise IngestError(
+            f"{contract.name}: cost categories not in the taxonomy "
+            f"(dbt_project/seeds/cost_categories.csv):\n  {listed}{more}"
+        )
+
+
+def _stop_on_unmapped_category_values(
+    con: duckdb.DuckDBPyConnection, contract: SourceContract, files: list[Path]
+) -> None:
+    """A value of the declared category column that the map does not know would drop a cost:
+    it stops the refresh, naming file, row and value (like a category outside the taxonomy).
+
+    Rows count whose own columns are fine (`_raw_record` is kept exactly for rows with column
+    problems and for malformed lines), whatever the reference and rate rules said about them.
+    """
+    rule = contract.cost.category if contract.cost else None
+    if rule is None or isinstance(rule, str) or rule.map is None:
+        return
+    col = quote_ident(rule.column)
+    known = ", ".join(quote_literal(k) for k in rule.map) or "NULL"
+    rows = con.execute(
+        f"""
+        SELECT {_file_names(files)}[_file_id + 1] AS _source_file, _source_row, {col},
+               count(*) OVER () AS n
+        FROM _parsed
+        WHERE _raw_record IS NULL AND {col} IS NOT NULL AND {col} NOT IN ({known})
+        ORDER BY _source_file, _source_row LIMIT 5
+        """
+    ).fetchall()
+    if rows:
+        listed = "\n  ".join(f"{f} row {r}: {v!r}" for f, r, v, _ in rows)
+        more = f"\n  ({rows[0][3]} rows in all)" if rows[0][3] > len(rows) else ""
+        raise IngestError(
+            f"{contract.name}: values of {rule.column} not in cost.category.map of "
+            f"sources/{contract.name}.yml (known: {', '.join(rule.map)}):\n  {listed}{more}"
+        )
 
 
 def _mark_duplicates(

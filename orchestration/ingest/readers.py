@@ -52,11 +52,31 @@ def discover(folder: Path) -> list[Path]:
     return files
 
 
+def discover_source(raw_dir: Path, folder: str, pattern: str | None, fmt: str | None) -> list[Path]:
+    """The files of a source: `pattern` (glob relative to raw_dir) or every file in `folder`.
+
+    A match that resolves outside raw_dir (a symlink pointing elsewhere) stops the ingest: a
+    declaration can never make the pipeline read outside the raw folder.
+    """
+    root = raw_dir.resolve()
+    candidates = sorted(raw_dir.glob(pattern)) if pattern else discover(raw_dir / folder)
+    files = []
+    for p in candidates:
+        if p.suffix.lower() not in SUFFIXES or not p.is_file():
+            continue
+        if not p.resolve().is_relative_to(root):
+            raise IngestError(f"{p}: resolves outside {raw_dir} ({p.resolve()}); not read")
+        if fmt is None or SUFFIXES[p.suffix.lower()] == fmt:
+            files.append(p)
+    return files
+
+
 def read_raw(
     con: duckdb.DuckDBPyConnection,
     path: Path,
     consume: Callable[[RawFile], None],
     discard: Callable[[], None],
+    delimiter: str = ";",
 ) -> RawRead:
     """Run `consume(raw)` (one query over `raw.relation`) for the file at `path`.
 
@@ -71,26 +91,28 @@ def read_raw(
         )
         consume(_bind(con, path, fmt, relation))
         return RawRead([], [])
-    errors = _stream_csv(con, path, path, consume)
+    errors = _stream_csv(con, path, path, consume, delimiter)
     if any(kind in ENCODING_ERRORS for _, kind, _, _ in errors):
         discard()
         with tempfile.TemporaryDirectory() as tmp:
             utf8 = Path(tmp) / path.name
             _transcode_cp1252(path, utf8)
-            errors = _stream_csv(con, path, utf8, consume)
+            errors = _stream_csv(con, path, utf8, consume, delimiter)
     return RawRead(
         rejects=[(line - 1, f"malformed CSV row: {msg}", raw) for line, _, msg, raw in errors],
         rejected_rows=sorted(line - 1 for line, _, _, _ in errors),
     )
 
 
-def _bind(con: duckdb.DuckDBPyConnection, path: Path, fmt: str, relation: str) -> RawFile:
+def _bind(
+    con: duckdb.DuckDBPyConnection, path: Path, fmt: str, relation: str, delimiter: str = ";"
+) -> RawFile:
     try:
         names = [r[0] for r in con.execute(f"DESCRIBE {relation}").fetchall() if r[0] != "_row"]
     except duckdb.Error as e:
         if fmt != "csv":
             raise
-        raise IngestError(f"{path}: cannot be read as a ';'-separated CSV: {e}") from None
+        raise IngestError(f"{path}: cannot be read as a {delimiter!r}-separated CSV: {e}") from None
     return RawFile(path, fmt, {n.strip().lower(): n for n in names}, relation)
 
 
@@ -99,21 +121,23 @@ def _stream_csv(
     path: Path,
     readable: Path,
     consume: Callable[[RawFile], None],
+    delimiter: str = ";",
 ) -> list[tuple]:
     """Consume the CSV at `readable` (reported as `path`); return DuckDB's rejected lines."""
     con.execute("DROP TABLE IF EXISTS _csv_reject_errors; DROP TABLE IF EXISTS _csv_reject_scans")
     relation = (
         f"SELECT * EXCLUDE (ordinality), ordinality AS _row FROM read_csv("
-        f"{quote_literal(str(readable))}, delim = ';', header = true, all_varchar = true, "
+        f"{quote_literal(str(readable))}, delim = {quote_literal(delimiter)}, header = true, "
+        "all_varchar = true, "
         "quote = '\"', escape = '\"', auto_detect = true, store_rejects = true, "
         "rejects_table = '_csv_reject_errors', rejects_scan = '_csv_reject_scans', "
         "rejects_limit = 0) WITH ORDINALITY"
     )
-    raw = _bind(con, path, "csv", relation)
+    raw = _bind(con, path, "csv", relation, delimiter)
     try:
         consume(raw)
     except duckdb.InvalidInputException as e:
-        raise IngestError(f"{path}: cannot be read as a ';'-separated CSV: {e}") from None
+        raise IngestError(f"{path}: cannot be read as a {delimiter!r}-separated CSV: {e}") from None
     # One row per rejected line (DuckDB reports e.g. each missing column separately).
     return con.execute(
         "SELECT line, min(error_type), min(error_message), min(csv_line) "

@@ -20,6 +20,7 @@ publication step does. Run 2 deletes the working area (a full rebuild) and uses 
 
 import json
 import os
+import re
 import shutil
 import subprocess
 from datetime import date, timedelta
@@ -29,6 +30,8 @@ import duckdb
 import pytest
 import yaml
 
+from orchestration.costing.catalogue import load_catalogue
+from orchestration.costing.validation import write_catalogue
 from orchestration.ingest.contracts import load_contracts
 from orchestration.ingest.load import ingest_source
 from orchestration.kam.config import load_kam_config
@@ -147,6 +150,14 @@ def _build(settings: Settings, matrix: dict, tmp) -> duckdb.DuckDBPyConnection:
     """What the refresh job does up to publishing: ingest, read the log, dbt build (+ tests)."""
     for contract in load_contracts().values():
         ingest_source(contract, settings)
+    # The activity catalogue asset (validated rates as Parquet for dbt). The numbers here are
+    # computed with service tickets as the only relationship costs, so every driver-based
+    # activity is priced at 0 (the documented way to stop pricing an activity).
+    shipped = settings.activity_rates_file.read_text(encoding="utf-8").splitlines()
+    zero = [shipped[0]] + [re.sub(r"^([^,]*,[^,]*,[^,]*,)[^,]*", r"\g<1>0", r) for r in shipped[1:]]
+    catalogue = tmp / "activity_rates.csv"
+    catalogue.write_text("\n".join(zero) + "\n", encoding="utf-8")
+    write_catalogue(settings, load_catalogue(catalogue), catalogue)
     ensure_designation_log(settings)
     scoring, lifecycle = tmp / "scoring.yml", tmp / "lifecycle.yml"
     scoring.write_text(yaml.safe_dump(matrix), encoding="utf-8")

@@ -16,6 +16,7 @@ import duckdb
 import pytest
 
 from orchestration.demo_data import generate
+from orchestration.ingest.contracts import cost_categories
 from orchestration.publish import current_publication
 from orchestration.runner import run_refresh
 
@@ -23,6 +24,9 @@ CENT = Decimal("0.01")
 MARTS = (
     "key_account_value",
     "cost_to_serve",
+    "cost_lines",
+    "financing_costs",
+    "cost_budget_vs_actual",
     "accounts",
     "account_scores",
     "account_criterion_scores",
@@ -53,8 +57,9 @@ def refreshed(tmp_path_factory):
 
 
 def published(data_dir: Path, table: str) -> list[dict]:
-    rel = duckdb.sql(f"SELECT * FROM '{data_dir / 'published' / 'current' / table}.parquet'")
-    return [dict(zip(rel.columns, row, strict=True)) for row in rel.fetchall()]
+    with duckdb.connect() as con:  # not the process-wide default connection other tests share
+        rel = con.sql(f"SELECT * FROM '{data_dir / 'published' / 'current' / table}.parquet'")
+        return [dict(zip(rel.columns, row, strict=True)) for row in rel.fetchall()]
 
 
 def german(text: str) -> Decimal:
@@ -136,6 +141,56 @@ def test_cost_to_serve_adds_up_to_relationship_costs(refreshed):
         for r in published(data_dir, "key_account_value")
     }
     assert {k: v for k, v in kav.items() if v} == dict(by_month)
+
+
+def test_cost_lines_aggregate_exactly_to_cost_to_serve_and_relationship_costs(refreshed):
+    data_dir = refreshed[0]
+    lines = published(data_dir, "cost_lines")
+    by_category, count, by_month = defaultdict(Decimal), defaultdict(int), defaultdict(Decimal)
+    for r in lines:
+        key = (r["account_id"], r["month"], r["cost_category"])
+        by_category[key] += r["amount"]
+        count[key] += 1
+        by_month[(r["account_id"], r["month"])] += r["amount"]
+    cts = {
+        (r["account_id"], r["month"], r["cost_category"]): (r["amount"], r["cost_line_count"])
+        for r in published(data_dir, "cost_to_serve")
+    }
+    assert cts == {k: (v, count[k]) for k, v in by_category.items()}
+    kav = {
+        (r["account_id"], r["month"]): r["relationship_costs"]
+        for r in published(data_dir, "key_account_value")
+    }
+    assert {k: v for k, v in kav.items() if v} == {k: v for k, v in by_month.items() if v}
+    assert sum(kav.values()) == sum(r["amount"] for r in lines)
+
+
+def test_every_cost_category_is_fed_and_every_line_traced(refreshed):
+    data_dir = refreshed[0]
+    categories = {r["cost_category"] for r in published(data_dir, "cost_to_serve")}
+    assert categories == set(cost_categories())
+    for r in published(data_dir, "cost_lines"):
+        assert r["source_file"] and r["source_row"] >= 1 and r["source_id"], r
+        assert Path(r["source_file"]).is_file(), r["source_file"]
+        if r["allocation"] == "activity":
+            assert r["activity"] and r["driver"] and r["rate_source_row"] >= 1, r
+            assert r["amount_document_currency"] == round(r["driver_quantity"] * r["rate"], 2)
+
+
+def test_financing_and_budgets_reconcile(refreshed):
+    data_dir = refreshed[0]
+    fin = published(data_dir, "financing_costs")
+    assert all(r["financing_cost"] == r["payment_terms_cost"] + r["late_payment_cost"] for r in fin)
+    assert sum(r["late_payment_cost"] for r in fin) > 0 < sum(r["payment_terms_cost"] for r in fin)
+    financing = {
+        (r["account_id"], r["month"]): r["amount"]
+        for r in published(data_dir, "cost_to_serve")
+        if r["cost_category"] == "financing"
+    }
+    assert {(r["account_id"], r["month"]): r["financing_cost"] for r in fin} == financing
+    bva = published(data_dir, "cost_budget_vs_actual")
+    assert bva and all(r["variance"] == r["actual_to_date"] - r["budget"] for r in bva)
+    assert any(r["variance"] > 0 for r in bva) and any(r["variance"] < 0 for r in bva)
 
 
 def test_re_export_is_quarantined_as_duplicate_and_rows_reconcile(refreshed):

@@ -26,6 +26,10 @@ def test_core_contracts_load_in_dependency_order():
         "deductions",
         "service_logs",
         "visit_costs",
+        "quotations",
+        "shipments",
+        "marketing_bookings",
+        "cost_budgets",
         "account_assessments",
     }
     assert names.index("exchange_rates") < names.index("customers") < names.index("invoice_lines")

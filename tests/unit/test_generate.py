@@ -12,6 +12,7 @@ import pytest
 
 from orchestration.demo_data import generate
 from orchestration.demo_data.generate import COLUMNS
+from orchestration.ingest.contracts import cost_categories
 
 LINES = 5_000
 START, END = date(2023, 1, 1), date(2026, 1, 1)
@@ -121,12 +122,21 @@ def test_csv_format_and_encodings(runs, db):
 
 
 def test_referential_integrity_and_ranges(db):
-    for source in ("invoice_lines", "deductions", "service_logs", "visit_costs"):
+    for source in (
+        "invoice_lines",
+        "deductions",
+        "service_logs",
+        "visit_costs",
+        "quotations",
+        "shipments",
+        "marketing_bookings",
+    ):
         orphans = f"""SELECT count(*) FROM {source}
                       WHERE customer_id NOT IN (SELECT customer_id FROM customers)"""
         assert _one(db, orphans) == 0, source
-        used = {r[0] for r in db.execute(f"SELECT DISTINCT currency FROM {source}").fetchall()}
-        assert used <= {"CHF", "EUR", "USD"}, source
+        if source != "shipments":
+            used = {r[0] for r in db.execute(f"SELECT DISTINCT currency FROM {source}").fetchall()}
+            assert used <= {"CHF", "EUR", "USD"}, source
     assert _one(db, "SELECT count(DISTINCT customer_id) = count(*) FROM customers")
     # invoice currency is the customer's currency, due date = invoice date + net days
     assert (
@@ -152,7 +162,8 @@ def test_referential_integrity_and_ranges(db):
     for source, col in (("invoice_lines", "invoice_date"), ("invoice_lines", "payment_date"),
                         ("deductions", "booking_date"), ("deductions", "period_start"),
                         ("deductions", "period_end"), ("service_logs", "service_date"),
-                        ("visit_costs", "visit_date")):  # fmt: skip
+                        ("visit_costs", "visit_date"), ("quotations", "quote_date"),
+                        ("shipments", "ship_date"), ("marketing_bookings", "booking_date")):  # fmt: skip
         lo, hi = db.execute(f"SELECT min(dt({col})), max(dt({col})) FROM {source}").fetchone()
         assert lo >= START and hi < END, (source, col)
     # no invoices before a new customer's start
@@ -296,8 +307,6 @@ def test_customers_and_costs(db):
         "project_studies",
         "consulting_and_visits",
         "presentations",
-        "tender_documents",
-        "quotation_preparation",
         "sales_promotion",
         "account_development",
         "logistics",
@@ -312,6 +321,49 @@ def test_customers_and_costs(db):
     assert _one(
         db, "SELECT min(num(hourly_rate)) >= 85 AND max(num(hourly_rate)) <= 140 FROM service_logs"
     )
+
+
+def test_cost_driver_sources(db):
+    """Shipments, the quotation log, marketing bookings and budgets feed the categories that
+    service tickets and visits do not: with them every cost category has a source."""
+    # every invoice was shipped, on or before its date; some in two parts, some express
+    ship = db.execute("""
+        SELECT count(DISTINCT s.invoice_number), count(*), count(*) FILTER
+                   (s.service_level = 'express'), min(num(s.weight_kg)),
+               count(*) FILTER (dt(s.ship_date) > dt(i.invoice_date)),
+               count(*) FILTER (s.customer_id <> i.customer_id)
+        FROM shipments s JOIN (SELECT DISTINCT invoice_number, invoice_date, customer_id
+                               FROM invoice_lines) i USING (invoice_number)""").fetchone()
+    invoices = _one(
+        db,
+        "SELECT count(DISTINCT invoice_number) FROM invoice_lines WHERE document_type = 'invoice'",
+    )
+    assert ship[0] == invoices and invoices < ship[1] < 1.3 * invoices
+    assert 0 < ship[2] < 0.2 * ship[1] and ship[3] > 0 and ship[4] == 0 and ship[5] == 0
+    quotes = dict(db.execute("SELECT quote_type, count(*) FROM quotations GROUP BY 1").fetchall())
+    assert quotes.keys() == {"quote", "tender"} and quotes["tender"] < quotes["quote"]
+    assert _one(db, "SELECT min(num(hours)) > 0 FROM quotations")
+    marketing = {
+        r[0] for r in db.execute("SELECT DISTINCT cost_category FROM marketing_bookings").fetchall()
+    }
+    assert marketing == {"sales_promotion", "presentations", "account_development"}
+    fed = marketing | {
+        r[0] for r in db.execute("SELECT DISTINCT cost_category FROM service_logs").fetchall()
+    }
+    fed |= {"quotation_preparation", "tender_documents", "order_processing", "logistics"}
+    fed |= {"financing"}  # invoices: receivables from invoice to payment date
+    assert fed == set(cost_categories())
+    # budgets name accounts (groups, or standalone customers) with valid categories and years
+    unknown = """SELECT count(*) FROM cost_budgets WHERE account_id NOT IN (
+                     SELECT coalesce(customer_group_id, customer_id) FROM customers)"""
+    assert _one(db, unknown) == 0
+    assert {r[0] for r in db.execute("SELECT DISTINCT year FROM cost_budgets").fetchall()} == {
+        "2023",
+        "2024",
+        "2025",
+    }
+    assert _one(db, "SELECT count(DISTINCT cost_category) FROM cost_budgets") == 14
+    assert _one(db, "SELECT count(*) FROM cost_budgets WHERE account_id LIKE 'G%'") > 0
 
 
 def test_parquet_matches_csv(runs, db):

@@ -118,7 +118,7 @@ def test_parquet_input_is_typed_natively(settings, base_sources, data_root):
             2.5::DOUBLE AS unit_price, 'CHF' AS currency, 'invoice' AS document_type,
             1.0 AS standard_cost_per_unit, DATE '2024-02-04' AS due_date,
             NULL::DATE AS payment_date) TO '{folder / "x.parquet"}' (FORMAT parquet)"""
-    ).fetchall()  # leave no unfetched result on DuckDB's shared default connection
+    ).fetchall()
     result = ingest(settings, "exchange_rates", "customers", "invoice_lines")["invoice_lines"]
     assert (result.accepted_rows, result.quarantined_rows) == (1, 0)
     assert accepted(settings, "invoice_lines", "quantity * unit_price")[0][0] == 3086.25

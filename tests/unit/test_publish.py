@@ -47,7 +47,7 @@ def warehouse_with_mart(settings):
         duckdb.execute(
             f"COPY (SELECT 'invoice_lines' AS source, 'f.csv' AS source_file, 1 AS source_row, "
             f"'why' AS reason, '{{}}' AS raw_record) TO '{folder / 'invoice_lines.parquet'}'"
-        ).fetchall()  # leave no unfetched result on DuckDB's shared default connection
+        ).fetchall()
     return settings
 
 

@@ -31,9 +31,9 @@ with
     complaints as (
         select
             a.account_id,
-            cast(date_trunc('month', s.service_date) as date) as month,
+            cast(date_trunc('month', s.cost_date) as date) as month,
             count(*) as complaint_count
-        from {{ ref("stg_erp__service_logs") }} as s
+        from {{ ref("stg_cost__service_logs") }} as s
         join {{ ref("int_customer_accounts") }} as a using (customer_id)
         where s.cost_category = 'complaint_goodwill'
         group by all

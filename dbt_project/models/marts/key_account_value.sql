@@ -3,6 +3,9 @@
 -- net_revenue       = gross_revenue - revenue_deductions
 -- gross_margin      = net_revenue - cogs                       (contribution I)
 -- key_account_value = gross_margin - relationship_costs         (contribution II)
+-- Deductions are in the month they belong to: period bonuses spread over their period in
+-- proportion to net revenue (int_revenue_deductions_allocated), the rest in the booking month.
+-- relationship_costs = the sum of cost_lines (= cost_to_serve) of the account and month.
 with
     revenue as (
         select account_id, month, sum(gross_revenue) as gross_revenue, sum(cogs) as cogs
@@ -18,13 +21,13 @@ with
             sum(amount) filter (where deduction_type = 'cash_discount') as cash_discounts,
             sum(amount) filter (where deduction_type = 'rebate') as rebates,
             sum(amount) filter (where deduction_type = 'promotion') as promotions
-        from {{ ref("int_revenue_deductions_converted") }}
+        from {{ ref("int_revenue_deductions_allocated") }}
         group by all
     ),
 
     costs as (
         select account_id, month, sum(amount) as relationship_costs
-        from {{ ref("int_cost_lines") }}
+        from {{ ref("cost_lines") }}
         group by all
     ),
 

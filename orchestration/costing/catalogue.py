@@ -1,0 +1,253 @@
+"""The activity catalogue: the rates of time-driven activity-based costing, as configuration.
+
+`config/activity_rates.csv` (under version control) holds one row per activity and validity
+period: which cost category the activity belongs to, which driver measures it, the rate per
+driver unit, the currency of the rate and the validity dates (inclusive; empty valid_to = open).
+A rate change is a new row from the change date on, with the previous row ending the day before;
+activity on or after the change date is priced at the new rate, earlier activity keeps the old.
+
+The drivers are measured by the warehouse (dbt model int_activity_drivers / int_financing_drivers);
+the catalogue can only price drivers listed in DRIVERS. Validation here is strict and complete:
+every problem is reported with the file, the row (1 = first row after the header) and what is
+wrong, and any problem stops the refresh before anything is built or published.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+from orchestration.ingest.contracts import cost_categories
+from orchestration.settings import PROJECT_ROOT
+
+COLUMNS = (
+    "activity",
+    "cost_category",
+    "driver",
+    "rate",
+    "currency",
+    "valid_from",
+    "valid_to",
+    "description",
+)
+REQUIRED = ("activity", "cost_category", "driver", "rate", "valid_from")
+IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*$")
+CURRENCY = re.compile(r"^[A-Z]{3}$")
+MAX_DECIMALS = 6
+
+
+@dataclass(frozen=True)
+class Driver:
+    unit: str
+    source: str
+    money: bool = False  # rate is an annual interest rate on an amount, not a price per unit
+
+
+DRIVERS: dict[str, Driver] = {
+    "orders": Driver("sales order (invoice document)", "invoice_lines"),
+    "order_lines": Driver("order line (invoice line)", "invoice_lines"),
+    "credit_notes": Driver("credit note document", "invoice_lines"),
+    "shipments": Driver("shipment (delivery note)", "shipments"),
+    "express_shipments": Driver("express shipment", "shipments"),
+    "shipped_kg": Driver("kg shipped", "shipments"),
+    "quote_hours": Driver("hour spent on a quote", "quotations"),
+    "tender_hours": Driver("hour spent on tender documents", "quotations"),
+    "receivable_years_in_terms": Driver(
+        "reporting-currency year of receivable within the payment terms", "invoice_lines", True
+    ),
+    "receivable_years_late": Driver(
+        "reporting-currency year of receivable past the due date", "invoice_lines", True
+    ),
+}
+
+
+def known_drivers() -> dict[str, Driver]:
+    """The built-in drivers plus those of the driver-based cost sources declared in sources/."""
+    from orchestration.ingest.contracts import DriverAllocation, load_contracts
+
+    drivers = dict(DRIVERS)
+    for c in load_contracts().values():
+        if c.cost and isinstance(c.cost.allocation, DriverAllocation):
+            drivers.setdefault(c.cost.allocation.driver, Driver(c.cost.allocation.unit, c.name))
+    return drivers
+
+
+class CatalogueError(ValueError):
+    """The activity catalogue is invalid; the message names the file, the rows and the problems."""
+
+
+@dataclass(frozen=True)
+class ActivityRate:
+    row: int
+    activity: str
+    cost_category: str
+    driver: str
+    rate: Decimal
+    currency: str | None
+    valid_from: date
+    valid_to: date | None
+    description: str
+
+    def overlaps(self, other: ActivityRate) -> bool:
+        end_a, end_b = self.valid_to or date.max, other.valid_to or date.max
+        return self.valid_from <= end_b and other.valid_from <= end_a
+
+    @property
+    def period(self) -> str:
+        end = f"{self.valid_to:%Y-%m-%d}" if self.valid_to else "open"
+        return f"{self.valid_from:%Y-%m-%d}..{end}"
+
+
+def shown(path: Path) -> str:
+    """A path as a person finds it: relative to the repository when inside it."""
+    try:
+        return str(path.resolve().relative_to(PROJECT_ROOT))
+    except ValueError:
+        return str(path)
+
+
+def load_catalogue(path: Path) -> list[ActivityRate]:
+    """Read and validate the catalogue; raise CatalogueError listing every problem found."""
+    name = shown(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as e:
+        raise CatalogueError(f"{name}: cannot read the activity catalogue: {e}") from None
+    reader = csv.DictReader(text.splitlines())
+    header = reader.fieldnames or []
+    missing = [c for c in COLUMNS if c not in header]
+    unknown = [c for c in header if c not in COLUMNS]
+    if missing or unknown:
+        parts = [f"missing column(s) {', '.join(missing)}"] if missing else []
+        parts += [f"unknown column(s) {', '.join(unknown)}"] if unknown else []
+        raise CatalogueError(f"{name}: {'; '.join(parts)} (expected: {', '.join(COLUMNS)})")
+    problems: list[str] = []
+    rates: list[ActivityRate] = []
+    for row_number, raw in enumerate(reader, start=1):
+        if None in raw:  # more fields than header columns
+            problems.append(f"{name} row {row_number}: more fields than the header has columns")
+            continue
+        values = {k: (v or "").strip() for k, v in raw.items()}
+        if not any(values.values()):
+            continue
+        row_problems: list[str] = []
+        rate = _parse_row(values, row_number, row_problems)
+        problems += [f"{name} row {row_number}: {p}" for p in row_problems]
+        if rate is not None:
+            rates.append(rate)
+    problems += [f"{name} {p}" for p in _cross_row_problems(rates)]
+    if not rates and not problems:
+        problems.append(f"{name}: the activity catalogue has no rows")
+    if problems:
+        raise CatalogueError("invalid activity catalogue:\n  " + "\n  ".join(problems))
+    return rates
+
+
+def _parse_row(values: dict[str, str], row: int, problems: list[str]) -> ActivityRate | None:
+    for col in REQUIRED:
+        if not values[col]:
+            problems.append(f"missing {col}")
+    activity, category, driver = values["activity"], values["cost_category"], values["driver"]
+    if activity and not IDENTIFIER.match(activity):
+        problems.append(f"activity {activity!r} is not a plain identifier ([a-z][a-z0-9_]*)")
+    if category and category not in cost_categories():
+        problems.append(
+            f"unknown cost category {category!r} (known: dbt_project/seeds/cost_categories.csv)"
+        )
+    drivers = known_drivers()
+    if driver and driver not in drivers:
+        problems.append(f"unknown driver {driver!r} (known: {', '.join(drivers)})")
+    rate = _decimal(values["rate"], problems)
+    if rate is not None and rate < 0:
+        problems.append(f"negative rate {values['rate']} (rates must be >= 0)")
+    currency = values["currency"].upper() or None
+    if driver in DRIVERS and DRIVERS[driver].money:
+        if currency:
+            problems.append(
+                f"driver {driver} is an amount of receivables: its rate is an annual interest "
+                f"rate (e.g. 0.05 = 5 %), so currency must be empty, got {currency}"
+            )
+        if rate is not None and rate > 1:
+            problems.append(f"annual interest rate {rate} > 1 (write 5 % as 0.05)")
+    elif driver in drivers:
+        if not currency:
+            problems.append(f"missing currency of the rate per {drivers[driver].unit}")
+        elif not CURRENCY.match(currency):
+            problems.append(f"currency {values['currency']!r} is not an ISO 4217 code")
+    valid_from = _date(values["valid_from"], "valid_from", problems)
+    valid_to = _date(values["valid_to"], "valid_to", problems) if values["valid_to"] else None
+    if valid_from and valid_to and valid_to < valid_from:
+        problems.append(f"valid_to {valid_to} is before valid_from {valid_from}")
+    if problems:
+        return None
+    assert rate is not None and valid_from is not None
+    return ActivityRate(
+        row=row,
+        activity=activity,
+        cost_category=category,
+        driver=driver,
+        rate=rate,
+        currency=currency,
+        valid_from=valid_from,
+        valid_to=valid_to,
+        description=values["description"],
+    )
+
+
+def _decimal(text: str, problems: list[str]) -> Decimal | None:
+    if not text:
+        return None
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        problems.append(f"rate {text!r} is not a number (use . as decimal mark, e.g. 2.80)")
+        return None
+    if not value.is_finite():
+        problems.append(f"rate {text!r} is not a number")
+        return None
+    if -value.as_tuple().exponent > MAX_DECIMALS:
+        problems.append(f"rate {text} has more than {MAX_DECIMALS} decimals")
+        return None
+    return value
+
+
+def _date(text: str, column: str, problems: list[str]) -> date | None:
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        problems.append(f"{column} {text!r} is not a date (yyyy-mm-dd)")
+        return None
+
+
+def _cross_row_problems(rates: list[ActivityRate]) -> list[str]:
+    """One activity = one category and one driver; its validity periods must not overlap."""
+    problems = []
+    by_activity: dict[str, list[ActivityRate]] = {}
+    for r in rates:
+        by_activity.setdefault(r.activity, []).append(r)
+    for activity, versions in by_activity.items():
+        first = versions[0]
+        for r in versions[1:]:
+            if (r.cost_category, r.driver) != (first.cost_category, first.driver):
+                problems.append(
+                    f"row {r.row}: activity {activity!r} has cost category {r.cost_category} and "
+                    f"driver {r.driver}, but row {first.row} gives {first.cost_category} and "
+                    f"{first.driver} (one activity, one category and driver; add a new activity)"
+                )
+        ordered = sorted(versions, key=lambda r: (r.valid_from, r.row))
+        for i, a in enumerate(ordered):
+            for b in ordered[i + 1 :]:
+                if a.overlaps(b):
+                    later, earlier = (a, b) if a.row > b.row else (b, a)
+                    problems.append(
+                        f"row {later.row}: validity {later.period} of activity {activity!r} "
+                        f"overlaps row {earlier.row} ({earlier.period}); end the earlier period "
+                        "the day before the new rate applies"
+                    )
+    return problems
