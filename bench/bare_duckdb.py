@@ -1,5 +1,8 @@
 """Bare DuckDB baseline: run bench/bare_duckdb.sql on a raw folder, write the two marts.
 
+The activity catalogue and the as-of date of open receivables come from the pipeline's own
+configuration (config/activity_rates.csv, costing.as_of_date in config/warehouse.yml).
+
 Run as its own process by the harness, so that its time and memory are measured alone:
 
     python -m bench.bare_duckdb --raw bench/cache/1000000/raw --out /tmp/bare
@@ -21,7 +24,7 @@ SQL_FILE = Path(__file__).with_name("bare_duckdb.sql")
 def run(raw_dir: Path, out_dir: Path, reporting_currency: str | None = None) -> dict[str, object]:
     import duckdb
 
-    from orchestration.settings import Settings
+    from orchestration.settings import AS_OF_LATEST_DATA, Settings
 
     settings = Settings.load()
     currency = reporting_currency or settings.reporting_currency
@@ -38,6 +41,9 @@ def run(raw_dir: Path, out_dir: Path, reporting_currency: str | None = None) -> 
     )
     try:
         con.execute("SET VARIABLE raw_dir = ?", [str(raw_dir.resolve())])
+        con.execute("SET VARIABLE rates_file = ?", [str(settings.activity_rates_file)])
+        as_of = None if settings.as_of_date == AS_OF_LATEST_DATA else settings.as_of_date
+        con.execute("SET VARIABLE as_of_date = CAST(? AS DATE)", [as_of])
         con.execute("SET VARIABLE reporting_currency = ?", [currency])
         con.execute("SET VARIABLE out_dir = ?", [str(out_dir.resolve())])
         con.execute(SQL_FILE.read_text(encoding="utf-8"))
