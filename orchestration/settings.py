@@ -102,6 +102,11 @@ class Settings:
         return self.warehouse_dir / "data_docs"
 
     @property
+    def state_dir(self) -> Path:
+        """Incremental-refresh state: the processed-files ledger, parse cache, run scope."""
+        return self.warehouse_dir / "state"
+
+    @property
     def log_dir(self) -> Path:
         return self.warehouse_dir / "logs"
 

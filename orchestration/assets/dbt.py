@@ -80,6 +80,23 @@ def mart_models(manifest_path: Path | None = None) -> list[str]:
     )
 
 
+def partitioned_marts(manifest_path: Path | None = None) -> dict[str, str]:
+    """Marts published as one Parquet file per month: name -> month column.
+
+    Declared in the mart's YAML as `config: {meta: {partition_by: month}}`. An incremental run
+    recomputes, validates and republishes only the months of its scope (see
+    orchestration/incremental/scope.py); the other months are carried over unchanged.
+    """
+    manifest = json.loads((manifest_path or dbt_project.manifest_path).read_text(encoding="utf-8"))
+    return {
+        node["name"]: node["config"]["meta"]["partition_by"]
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model"
+        and node["fqn"][1] == "marts"
+        and node["config"].get("meta", {}).get("partition_by")
+    }
+
+
 def mart_asset_keys() -> list[AssetKey]:
     return [AssetKey([name]) for name in mart_models()]
 

@@ -1,0 +1,1 @@
+"""Incremental refresh: which raw files changed, and which months of the marts they touch."""
