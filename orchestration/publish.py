@@ -87,8 +87,8 @@ def _write_tables(settings: Settings, marts: list[str], folder: Path) -> dict[st
 
 def _attach_quality_views(con, settings: Settings) -> None:
     """Quarantined rows and per-source counts, published next to the marts for the controller."""
-    quarantine = quote_literal(str(settings.quarantine_dir / "*.parquet"))
-    ingested = quote_literal(str(settings.ingested_dir / "*.parquet"))
+    quarantine = quote_literal(str(settings.quarantine_dir / "*" / "*.parquet"))
+    ingested = quote_literal(str(settings.ingested_dir / "*" / "*.parquet"))
     con.execute(
         f"CREATE TEMP VIEW quarantine AS SELECT * FROM read_parquet({quarantine}) "
         "ORDER BY source, source_file, source_row"
@@ -97,7 +97,7 @@ def _attach_quality_views(con, settings: Settings) -> None:
         f"""
         CREATE TEMP VIEW ingest_summary AS
         WITH accepted AS (
-            SELECT parse_filename(filename, true) AS source, count(*) AS accepted_rows
+            SELECT parse_filename(parse_dirpath(filename)) AS source, count(*) AS accepted_rows
             FROM read_parquet({ingested}, filename = true, union_by_name = true) GROUP BY ALL),
         rejected AS (SELECT source, count(*) AS quarantined_rows FROM quarantine GROUP BY ALL)
         SELECT source, coalesce(accepted_rows, 0) AS accepted_rows,

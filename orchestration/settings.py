@@ -82,6 +82,19 @@ class Settings:
     def quarantine_dir(self) -> Path:
         return self.warehouse_dir / "quarantine"
 
+    def accepted_dir(self, source: str) -> Path:
+        """Accepted rows of a source: one Parquet file per raw file (ingest/load.py)."""
+        return self.ingested_dir / source
+
+    def accepted_glob(self, source: str) -> str:
+        return str(self.accepted_dir(source) / "*.parquet")
+
+    def quarantine_dir_of(self, source: str) -> Path:
+        return self.quarantine_dir / source
+
+    def quarantine_glob(self, source: str) -> str:
+        return str(self.quarantine_dir_of(source) / "*.parquet")
+
     @property
     def config_dir(self) -> Path:
         """Validated configuration (the activity catalogue) as Parquet, read by dbt."""

@@ -52,14 +52,15 @@ def build_ingest_asset(contract: SourceContract) -> AssetsDefinition:
         settings = warehouse.settings()
         result = ingest_source(contract, settings)
         context.log.info(
-            f"{contract.name}: {len(result.files)} file(s), {result.raw_rows:,} raw rows, "
+            f"{contract.name}: {len(result.files)} file(s) ({len(result.parsed_files)} new or "
+            f"changed, {len(result.removed_files)} removed), {result.raw_rows:,} raw rows, "
             f"{result.accepted_rows:,} accepted, {result.quarantined_rows:,} quarantined "
             f"({result.duplicate_rows:,} duplicate re-exports)"
         )
         if result.quarantined_rows:
             context.log.warning(f"{contract.name}: quarantine reasons {result.reasons}")
         return MaterializeResult(
-            metadata=_metadata(result, settings.quarantine_dir / f"{contract.name}.parquet"),
+            metadata=_metadata(result, settings.quarantine_glob(contract.name)),
             check_results=[_reconcile_check(result)],
         )
 
@@ -79,17 +80,23 @@ def _reconcile_check(result: IngestResult) -> AssetCheckResult:
     )
 
 
-def _metadata(result: IngestResult, quarantine_file) -> dict[str, object]:
-    # A connection of its own: DuckDB's process-wide default connection may hold another
-    # caller's unfinished result (DuckDB 2.0 then refuses new work on it).
-    with duckdb.connect() as con:
-        sample = con.execute(
-            f"SELECT source_file, source_row, reason FROM read_parquet({quote_literal(str(quarantine_file))}) "
-            "LIMIT 10"
-        ).fetchall()
+def _metadata(result: IngestResult, quarantine_glob: str) -> dict[str, object]:
+    sample = []
+    if result.quarantined_rows:
+        # A connection of its own: DuckDB's process-wide default connection may hold another
+        # caller's unfinished result (DuckDB 2.0 then refuses new work on it).
+        with duckdb.connect() as con:
+            sample = con.execute(
+                "SELECT source_file, source_row, reason "
+                f"FROM read_parquet({quote_literal(quarantine_glob)}) LIMIT 10"
+            ).fetchall()
     rows = "\n".join(f"| {f.rsplit('/', 1)[-1]} | {r} | {why} |" for f, r, why in sample)
     return {
         "files": MetadataValue.json(result.files),
+        "parsed_files": MetadataValue.json(result.parsed_files),
+        "rewritten_outputs": MetadataValue.json(result.rewritten_files),
+        "removed_files": MetadataValue.json(result.removed_files),
+        "pending_months": MetadataValue.json(result.footprint.to_json()),
         "raw_rows": result.raw_rows,
         "accepted_rows": result.accepted_rows,
         "quarantined_rows": result.quarantined_rows,

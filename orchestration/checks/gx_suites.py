@@ -160,10 +160,11 @@ def validate_source(settings: Settings, name: str, spec: dict[str, Any], run_nam
     """Validate the accepted rows of a declared source (its ingested Parquet) with `spec`."""
     from orchestration.duck import quote_literal
 
-    path = settings.ingested_dir / f"{name}.parquet"
     con = connect(settings)
     try:
-        df = con.execute(f"SELECT * FROM read_parquet({quote_literal(str(path))})").df()
+        df = con.execute(
+            f"SELECT * FROM read_parquet({quote_literal(settings.accepted_glob(name))})"
+        ).df()
     finally:
         con.close()
     return validate_frame(settings, spec["name"], df, run_name, spec)

@@ -390,8 +390,7 @@ def source_status(settings) -> list[dict]:
 
     out = []
     for c in load_contracts().values():
-        accepted = settings.ingested_dir / f"{c.name}.parquet"
-        quarantine = settings.quarantine_dir / f"{c.name}.parquet"
+        ledger = settings.state_dir / "ingest" / c.name / "ledger.json"
         row = {
             "source": c.name,
             "kind": (
@@ -407,20 +406,21 @@ def source_status(settings) -> list[dict]:
             "accepted_rows": None,
             "quarantined_rows": None,
         }
-        if accepted.exists():
+        if ledger.exists():
             with duckdb.connect() as con:
                 n_ok = con.execute(
-                    f"SELECT count(*) FROM read_parquet({quote_literal(str(accepted))})"
+                    f"SELECT count(*) FROM read_parquet({quote_literal(settings.accepted_glob(c.name))})"
                 ).fetchone()[0]
                 n_bad = (
                     con.execute(
-                        f"SELECT count(*) FROM read_parquet({quote_literal(str(quarantine))})"
+                        "SELECT count(*) FROM read_parquet("
+                        f"{quote_literal(settings.quarantine_glob(c.name))})"
                     ).fetchone()[0]
-                    if quarantine.exists()
+                    if any(settings.quarantine_dir_of(c.name).glob("*.parquet"))
                     else 0
                 )
             row |= {
-                "last_load": datetime.fromtimestamp(accepted.stat().st_mtime).strftime(
+                "last_load": datetime.fromtimestamp(ledger.stat().st_mtime).strftime(
                     "%Y-%m-%d %H:%M"
                 ),
                 "raw_rows": n_ok + n_bad,

@@ -61,8 +61,8 @@ def unknown_budget_accounts(settings: Settings) -> tuple[list[str], int]:
     """Budget rows whose account is neither a customer group nor a standalone customer.
 
     Returns (up to SHOW problem lines, number of such rows)."""
-    budgets = quote_literal(str(settings.ingested_dir / "cost_budgets.parquet"))
-    customers = quote_literal(str(settings.ingested_dir / "customers.parquet"))
+    budgets = quote_literal(settings.accepted_glob("cost_budgets"))
+    customers = quote_literal(settings.accepted_glob("customers"))
     con = connect(settings)
     try:
         rows = con.execute(
@@ -92,7 +92,9 @@ def unknown_budget_accounts(settings: Settings) -> tuple[list[str], int]:
             if group
             else "not a customer group id nor the id of a customer without a group"
         )
-        problems.append(f"{file} row {row}: budget for unknown account {account!r} ({hint})")
+        problems.append(
+            f"{settings.raw_dir / file} row {row}: budget for unknown account {account!r} ({hint})"
+        )
     return problems, (rows[0][4] if rows else 0)
 
 
@@ -117,7 +119,7 @@ def unpriced_driver_volumes(settings: Settings) -> tuple[list[str], int]:
         con.close()
     problems = []
     for problem, activity, driver, day, file, row, detail, _ in rows:
-        origin = f"{file} row {row} ({detail})"
+        origin = f"{settings.raw_dir / file} row {row} ({detail})"
         if problem == "no_activity":
             what = f"{catalogue}: no activity prices driver {driver!r}"
         elif problem == "no_rate":

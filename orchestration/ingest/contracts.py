@@ -290,6 +290,36 @@ class CostMapping(_Strict):
         return used
 
 
+class AffectsMonths(_Strict):
+    """Which months of the month-partitioned marts a row of this source can change, so that an
+    incremental refresh recomputes exactly those months (orchestration/incremental/).
+
+    - `from`: a date column, the row's own month;
+    - `through`: a later date column the row matters up to (an empty value in it: through the
+      latest month; e.g. an invoice accrues financing cost until it is paid), or `latest`;
+    - `customers`: the row is master data of the customer in this column: every month with
+      facts of that customer.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    from_: str | None = Field(default=None, alias="from")
+    through: str | None = None
+    customers: str | None = None
+
+    @field_validator("from_", "through", "customers")
+    @classmethod
+    def _plain(cls, v: str | None) -> str | None:
+        return None if v is None else _plain_column(v)
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> AffectsMonths:
+        if (self.from_ is None) == (self.customers is None):
+            raise ValueError("give either from (a date column) or customers (a customer column)")
+        if self.customers and self.through:
+            raise ValueError("through goes with from, not with customers")
+        return self
+
+
 class SourceContract(_Strict):
     name: str
     description: str
@@ -305,6 +335,11 @@ class SourceContract(_Strict):
     unique_key: tuple[str, ...]
     references: tuple[Reference, ...] = ()
     currency: CurrencyRule | None = None
+    affects_months: AffectsMonths | Literal["none", "all"] | None = Field(
+        default=None,
+        description="Months of the marts a row can change (incremental refresh). Default: the "
+        "month of cost.date for a cost source, otherwise all (any change rebuilds every month).",
+    )
 
     @field_validator("description")
     @classmethod
@@ -358,7 +393,19 @@ class SourceContract(_Strict):
                 raise ValueError(f"column {col!r} is used in a rule but not declared in columns")
         if self.cost:
             self._check_cost_columns(self.cost)
+        if isinstance(self.affects_months, AffectsMonths):
+            self._check_affects_columns(self.affects_months)
         return self
+
+    def _check_affects_columns(self, rule: AffectsMonths) -> None:
+        types = {c.name: c.type for c in self.columns}
+        for key, col in (("from", rule.from_), ("through", rule.through)):
+            if col is None or (key == "through" and col == "latest"):
+                continue
+            if types.get(col) != "date":
+                raise ValueError(f"affects_months.{key}: {col!r} is not a declared date column")
+        if rule.customers and rule.customers not in types:
+            raise ValueError(f"affects_months.customers: column {rule.customers!r} is not declared")
 
     def _check_cost_columns(self, cost: CostMapping) -> None:
         cols = {c.name: c for c in self.columns}
@@ -405,6 +452,15 @@ class SourceContract(_Strict):
                 f"references: a cost source must check its customer column: add "
                 f"{{column: {cost.customer}, source: customers}}"
             )
+
+    @property
+    def months_rule(self) -> AffectsMonths | Literal["none", "all"]:
+        """affects_months, with the default filled in."""
+        if self.affects_months is not None:
+            return self.affects_months
+        if self.cost is not None:
+            return AffectsMonths(from_=self.cost.date)
+        return "all"
 
     @property
     def source_id_column(self) -> str:

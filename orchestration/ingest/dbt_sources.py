@@ -15,7 +15,7 @@ SOURCES_YML = DBT_PROJECT_DIR / "models" / "staging" / "erp" / "_erp__sources.ym
 HEADER = (
     "# Generated from the raw data contracts in sources/*.yml by `kam dbt-sources`; do not edit.\n"
 )
-LOCATION = "{{ env_var('KAM_INGESTED_DIR', '../data/warehouse/ingested') }}/{name}.parquet"
+LOCATION = "{{ env_var('KAM_INGESTED_DIR', '../data/warehouse/ingested') }}/{name}/*.parquet"
 
 
 def render_dbt_sources() -> str:

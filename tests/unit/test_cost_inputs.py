@@ -21,24 +21,29 @@ def ingest(settings, *names):
 
 
 def test_unknown_cost_category_in_a_source_stops_ingest(settings, base_sources, write_raw):
+    write_raw(
+        "service_logs",
+        "tickets_1.csv",
+        SERVICE_HEADER + "T0;C1;04.01.2024;training;1;90,00;;CHF;ok\n",
+    )
+    ingest(settings, "exchange_rates", "customers", "service_logs")
+    before = {p.name: p.read_bytes() for p in settings.accepted_dir("service_logs").iterdir()}
     path = write_raw(
         "service_logs",
-        "tickets.csv",
+        "tickets_2.csv",
         SERVICE_HEADER
         + "T1;C1;05.01.2024;training;2;90,00;;CHF;ok\n"
         + "T2;C1;06.01.2024;Gift_Wrapping;1;90,00;;CHF;not in the taxonomy\n"
         + "T3;C2;07.01.2024;training;x;90,00;;EUR;a bad number is still quarantined\n",
     )
-    ingest(settings, "exchange_rates", "customers")
-    previous = settings.ingested_dir / "service_logs.parquet"
-    previous.write_bytes(b"previous result")
     with pytest.raises(IngestError) as err:
         ingest(settings, "service_logs")
     assert f'{path} row 2: unknown cost category in cost_category: "Gift_Wrapping"' in str(
         err.value
     )
     assert "row 3" not in str(err.value)
-    assert previous.read_bytes() == b"previous result"  # nothing written
+    after = {p.name: p.read_bytes() for p in settings.accepted_dir("service_logs").iterdir()}
+    assert after == before  # nothing written
 
 
 def test_unknown_categories_are_listed_up_to_five_with_a_total(settings, base_sources, write_raw):

@@ -1,0 +1,119 @@
+"""The processed-files ledger of one source: which raw files were ingested, with which content.
+
+A raw file is identified by its path relative to data/raw and its content hash (BLAKE2b). A
+file whose size, modification time and inode change time are as recorded is not read again:
+rewriting a file always changes its change time (ctime), which no copy tool can set back, so
+only files that may have changed are hashed. A file with a new hash was changed (same name, new
+content) and is parsed again; its old rows are replaced, never added to.
+
+Stored as `warehouse/state/ingest/<source>/ledger.json`, written atomically once the source's
+outputs are in place. `fingerprint` ties the ledger to the declaration and ingest code that
+parsed the files: when either changes, every file is parsed again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+LEDGER_FILE = "ledger.json"
+
+
+@dataclass
+class FileEntry:
+    path: str  # relative to data/raw, e.g. "invoice_lines/invoice_lines_2025-04.csv"
+    key: str  # name of its parse part and outputs (see file_key)
+    size: int
+    mtime_ns: int
+    ctime_ns: int
+    content_hash: str
+    rows: int = 0  # raw rows (data records) in the file
+
+    def same_stat(self, st: os.stat_result) -> bool:
+        return (self.size, self.mtime_ns, self.ctime_ns) == (
+            st.st_size,
+            st.st_mtime_ns,
+            st.st_ctime_ns,
+        )
+
+
+@dataclass
+class Ledger:
+    fingerprint: str = ""
+    files: dict[str, FileEntry] = field(default_factory=dict)  # by relative path
+    lookups: str = ""  # fingerprint of the lookup tables the rules used (rules.Lookups)
+
+    @classmethod
+    def load(cls, folder: Path) -> Ledger:
+        path = folder / LEDGER_FILE
+        if not path.exists():
+            return cls()
+        data = json.loads(path.read_text(encoding="utf-8"))
+        files = {p: FileEntry(**e) for p, e in data.get("files", {}).items()}
+        return cls(data.get("fingerprint", ""), files, data.get("lookups", ""))
+
+    def save(self, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        data = {
+            "fingerprint": self.fingerprint,
+            "lookups": self.lookups,
+            "files": {p: asdict(e) for p, e in self.files.items()},
+        }
+        tmp = folder / f".{LEDGER_FILE}.{os.getpid()}.tmp"
+        tmp.write_text(json.dumps(data, indent=1, sort_keys=True), encoding="utf-8")
+        os.replace(tmp, folder / LEDGER_FILE)
+
+
+@dataclass(frozen=True)
+class FilePlan:
+    """What a run does with a source's files."""
+
+    unchanged: list[FileEntry]
+    to_parse: list[FileEntry]  # new files, or files whose content changed
+    removed: list[FileEntry]  # in the ledger, no longer in data/raw
+
+    @property
+    def current(self) -> list[FileEntry]:
+        """Every file now in data/raw, sorted by path (the delivery order)."""
+        return sorted(self.unchanged + self.to_parse, key=lambda e: e.path)
+
+
+def plan_files(ledger: Ledger, raw_dir: Path, files: list[Path], reparse_all: bool) -> FilePlan:
+    unchanged, to_parse = [], []
+    seen = set()
+    for path in files:
+        rel = path.relative_to(raw_dir).as_posix()
+        seen.add(rel)
+        st = path.stat()
+        old = ledger.files.get(rel)
+        if old is not None and old.same_stat(st) and not reparse_all:
+            unchanged.append(old)
+            continue
+        digest = content_hash(path)
+        entry = FileEntry(rel, file_key(rel), st.st_size, st.st_mtime_ns, st.st_ctime_ns, digest)
+        if old is not None and old.content_hash == digest and not reparse_all:
+            entry.rows = old.rows  # touched or copied, same content: nothing to parse
+            unchanged.append(entry)
+        else:
+            to_parse.append(entry)
+    removed = [e for rel, e in ledger.files.items() if rel not in seen]
+    return FilePlan(unchanged, to_parse, removed)
+
+
+def content_hash(path: Path) -> str:
+    with path.open("rb") as f:
+        return hashlib.file_digest(f, "blake2b").hexdigest()[:32]
+
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def file_key(rel_path: str) -> str:
+    """A file name for the parse part and outputs of a raw file: readable, and unique per path
+    (folders flattened, other characters replaced, plus a short hash of the exact path)."""
+    readable = _UNSAFE.sub("_", rel_path.replace("/", "__"))[-80:]
+    return f"{readable}-{hashlib.blake2b(rel_path.encode(), digest_size=4).hexdigest()}"

@@ -1,0 +1,234 @@
+"""The rules that look beyond a row, applied across all parts of a source.
+
+- references: a value must be among the accepted values of the referenced source;
+- exchange rates: an amount needs a rate into the reporting currency on or before its date;
+- duplicate keys: the first delivery of a key wins (files in path order, then row); an identical
+  re-export is a duplicate, a different row under the same key a conflict; both are quarantined.
+
+Their result is the *context* of a source: one row per raw row these rules reject, with the
+reasons. A file's outputs depend only on its part and its context rows, so after a change only
+files whose part or context changed are written again (load.py). Reasons come in this order:
+the row's own problems (parse.py), unknown references, then, for an otherwise clean row, a
+missing exchange rate; only clean rows take part in the duplicate rule.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from orchestration.duck import quote_ident, quote_literal
+from orchestration.ingest.contracts import EXCHANGE_RATES, SourceContract
+from orchestration.ingest.readers import IngestError
+from orchestration.settings import Settings
+
+CONTEXT_COLUMNS = "_file_key VARCHAR, _source_row BIGINT, _extra VARCHAR[], _duplicate VARCHAR, _identical BOOLEAN"
+
+
+@dataclass(frozen=True)
+class Lookups:
+    """Small tables the rules join against, built once per source and run."""
+
+    references: list[tuple[str, str, str]]  # (column, referenced source, lookup table)
+    rates: str | None  # table (currency, first_rate_date, rates) into the reporting currency
+
+    def fingerprint(self, con: duckdb.DuckDBPyConnection) -> str:
+        """Changes exactly when the content of a lookup table changes."""
+        tables = [t for _, _, t in self.references] + ([self.rates] if self.rates else [])
+        parts = [
+            str(con.execute(f"SELECT count(*), bit_xor(hash(t)) FROM {t} AS t").fetchone())
+            for t in tables
+        ]
+        return "|".join(parts)
+
+
+def create_lookups(
+    con: duckdb.DuckDBPyConnection, contract: SourceContract, settings: Settings
+) -> Lookups:
+    """Accepted values of referenced sources, and the first rate date per currency.
+
+    A reference is unknown when its value is not among the referenced source's accepted
+    non-null values in any of the reference's target columns. A rate exists on or before a date
+    exactly when the first rate date is on or before it.
+    """
+    refs = []
+    for i, ref in enumerate(contract.references):
+        target = quote_literal(settings.accepted_glob(ref.source))
+        table = f"_ref_{i}"
+        known = " UNION ".join(
+            f"SELECT {quote_ident(c)} AS v FROM read_parquet({target}) "
+            f"WHERE {quote_ident(c)} IS NOT NULL"
+            for c in ref.target_columns
+        )
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {known}")
+        refs.append((ref.column, ref.source, table))
+    rates = None
+    if contract.currency and contract.name != EXCHANGE_RATES:
+        path = quote_literal(settings.accepted_glob(EXCHANGE_RATES))
+        rates = "_rates_into"
+        con.execute(
+            f"""
+            CREATE OR REPLACE TEMP TABLE {rates} AS
+            SELECT from_currency AS currency, min(rate_date) AS first_rate_date, count(*) AS rates
+            FROM read_parquet({path})
+            WHERE to_currency = {quote_literal(settings.reporting_currency)}
+            GROUP BY ALL
+            """
+        )
+    return Lookups(refs, rates)
+
+
+def compute_context(
+    con: duckdb.DuckDBPyConnection,
+    contract: SourceContract,
+    settings: Settings,
+    parts_glob: str,
+    lookups: Lookups,
+) -> None:
+    """Create the temp table `_context` (CONTEXT_COLUMNS) over every part matching parts_glob.
+
+    Expects the temp table `_files (_file_key, _source_file)` naming each part's raw file.
+    """
+    rows = (
+        f"SELECT parse_filename(filename, true) AS _file_key, * EXCLUDE (filename, _raw_record) "
+        f"FROM read_parquet({quote_literal(parts_glob)}, filename = true)"
+    )
+    joins, looked_up, ref_problems = [], [], []
+    for i, (column, source, table) in enumerate(lookups.references):
+        value, found = quote_ident(column), f"__kam_r{i}"
+        joins.append(f"LEFT JOIN {table} AS _r{i} ON _r{i}.v = p.{value}")
+        looked_up.append(f"_r{i}.v AS {found}")
+        ref_problems.append(
+            f"CASE WHEN {value} IS NOT NULL AND {found} IS NULL THEN 'unknown {column} ''' "
+            f"|| {value} || ''' (not an accepted row of {source})' END"
+        )
+    rate_problem = "NULL::VARCHAR"
+    if lookups.rates:
+        rule = contract.currency
+        assert rule is not None
+        cur, reporting = quote_ident(rule.column), quote_literal(settings.reporting_currency)
+        if rule.date_column:
+            day = quote_ident(rule.date_column)
+            has_rate = f"coalesce(__kam_fx_first <= {day}, false)"
+            detail = f"' on or before ' || strftime({day}, '%d.%m.%Y')"
+        else:
+            has_rate, detail = "coalesce(__kam_fx_rates > 0, false)", "''"
+        joins.append(f"LEFT JOIN {lookups.rates} AS _fx ON _fx.currency = p.{cur}")
+        looked_up += ["_fx.first_rate_date AS __kam_fx_first", "_fx.rates AS __kam_fx_rates"]
+        rate_problem = (
+            f"CASE WHEN len(_problems) = 0 AND len(__kam_refs) = 0 AND {cur} IS NOT NULL "
+            f"AND {cur} <> {reporting} AND NOT {has_rate} THEN 'no exchange rate ' || {cur} "
+            f"|| ' -> ' || {reporting} || {detail} END"
+        )
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE _checked AS
+        SELECT *, CASE WHEN __kam_rate IS NULL THEN __kam_refs
+                       ELSE list_append(__kam_refs, __kam_rate) END AS _extra
+        FROM (
+            SELECT *, {rate_problem} AS __kam_rate
+            FROM (
+                SELECT *, list_filter(
+                    [{", ".join(ref_problems) or "NULL"}]::VARCHAR[], lambda x: x IS NOT NULL
+                ) AS __kam_refs
+                FROM (SELECT {", ".join(["p.*", *looked_up])} FROM ({rows}) AS p {" ".join(joins)})
+            )
+        )
+        """
+    )
+    _create_duplicates(con, contract)
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE _context AS
+        SELECT _file_key, _source_row, _extra, NULL::VARCHAR AS _duplicate,
+               NULL::BOOLEAN AS _identical
+        FROM _checked WHERE len(_extra) > 0
+        UNION ALL
+        SELECT _file_key, _source_row, []::VARCHAR[], _duplicate, _identical FROM _dupes
+        """
+    )
+
+
+def _create_duplicates(con: duckdb.DuckDBPyConnection, contract: SourceContract) -> None:
+    """`_dupes`: every clean row whose key a clean row delivered earlier (path, row) has.
+
+    Only rows whose key hash occurs more than once among the clean rows can be duplicates, so
+    the exact window runs on those few rows, not on all of them.
+    """
+    key = ", ".join(quote_ident(k) for k in contract.unique_key)
+    content = ", ".join(quote_ident(c.name) for c in contract.columns)
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE _dupes AS
+        WITH clean AS (
+            SELECT * FROM _checked WHERE len(_problems) = 0 AND len(_extra) = 0
+        ), repeated AS (
+            SELECT hash({key}) AS _key_hash FROM clean GROUP BY ALL HAVING count(*) > 1
+        ), candidates AS (
+            SELECT c._file_key, f._source_file, c._source_row, {content}
+            FROM clean AS c JOIN _files AS f USING (_file_key)
+            WHERE hash({key}) IN (SELECT _key_hash FROM repeated)
+        )
+        SELECT _file_key, _source_row, hash({content}) = first_hash AS _identical,
+               CASE WHEN hash({content}) = first_hash THEN 'duplicate re-export of '
+                    ELSE 'conflicting duplicate key first delivered in ' END
+               || first_file || ' row ' || first_row AS _duplicate
+        FROM (
+            SELECT _file_key, _source_row, {content},
+                   first_value(_source_file) OVER w AS first_file,
+                   first_value(_source_row) OVER w AS first_row,
+                   first_value(hash({content})) OVER w AS first_hash,
+                   row_number() OVER w AS n
+            FROM candidates
+            WINDOW w AS (PARTITION BY {key} ORDER BY _source_file, _source_row)
+        ) WHERE n > 1
+        """
+    )
+
+
+def stop_on_taxonomy_mismatch(
+    con: duckdb.DuckDBPyConnection, contract: SourceContract, part: Path, source_file: str
+) -> None:
+    """Stop the refresh (instead of quarantining) when a row of a freshly parsed part has a
+    cost category outside the taxonomy, or a category value the declaration's map does not
+    know: the cost would silently be missing from cost-to-serve."""
+    table = f"read_parquet({quote_literal(str(part))})"
+    if any(c.type == "cost_category" for c in contract.columns):
+        rows = con.execute(
+            f"""
+            SELECT _source_row, p, count(*) OVER () AS n
+            FROM {table}, unnest(_problems) t(p)
+            WHERE starts_with(p, 'unknown cost category in ')
+            ORDER BY _source_row LIMIT 5
+            """
+        ).fetchall()
+        if rows:
+            listed = "\n  ".join(f"{source_file} row {r}: {p}" for r, p, _ in rows)
+            more = f"\n  ({rows[0][2]} rows in all)" if rows[0][2] > len(rows) else ""
+            raise IngestError(
+                f"{contract.name}: cost categories not in the taxonomy "
+                f"(dbt_project/seeds/cost_categories.csv):\n  {listed}{more}"
+            )
+    rule = contract.cost.category if contract.cost else None
+    if rule is None or isinstance(rule, str) or rule.map is None:
+        return
+    # Rows whose own columns are fine (_raw_record is kept exactly for rows with problems).
+    col = quote_ident(rule.column)
+    known = ", ".join(quote_literal(k) for k in rule.map) or "NULL"
+    rows = con.execute(
+        f"""
+        SELECT _source_row, {col}, count(*) OVER () AS n
+        FROM {table}
+        WHERE _raw_record IS NULL AND {col} IS NOT NULL AND {col} NOT IN ({known})
+        ORDER BY _source_row LIMIT 5
+        """
+    ).fetchall()
+    if rows:
+        listed = "\n  ".join(f"{source_file} row {r}: {v!r}" for r, v, _ in rows)
+        more = f"\n  ({rows[0][2]} rows in all)" if rows[0][2] > len(rows) else ""
+        raise IngestError(
+            f"{contract.name}: values of {rule.column} not in cost.category.map of "
+            f"sources/{contract.name}.yml (known: {', '.join(rule.map)}):\n  {listed}{more}"
+        )
