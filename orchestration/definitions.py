@@ -7,6 +7,7 @@ from orchestration.assets.dbt import kam_dbt_models
 from orchestration.assets.ingest import ingest_assets
 from orchestration.assets.kam import designation_log
 from orchestration.assets.publish import publication
+from orchestration.assets.scope import run_scope
 from orchestration.checks.marts import gx_checks
 from orchestration.jobs import refresh_job
 from orchestration.progress import progress_logger
@@ -14,7 +15,14 @@ from orchestration.resources import build_resources
 from orchestration.schedules import nightly_refresh
 
 defs = Definitions(
-    assets=[*ingest_assets, activity_rates, designation_log, kam_dbt_models, publication],
+    assets=[
+        *ingest_assets,
+        activity_rates,
+        run_scope,
+        designation_log,
+        kam_dbt_models,
+        publication,
+    ],
     asset_checks=[*gx_checks, *costing_checks],
     jobs=[refresh_job],
     schedules=[nightly_refresh],

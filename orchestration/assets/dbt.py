@@ -8,7 +8,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from dagster import AssetExecutionContext, AssetKey
+from dagster import AssetDep, AssetExecutionContext, AssetKey, AssetSpec
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
 from orchestration.checks import gx_suites
@@ -60,8 +60,22 @@ def _files(path: Path) -> list[Path]:
     return [path] if path.is_file() else [p for p in path.rglob("*") if p.is_file()]
 
 
+RUN_SCOPE_KEY = AssetKey(["incremental", "run_scope"])  # orchestration/assets/scope.py
+
+
 class KamDbtTranslator(DagsterDbtTranslator):
-    """Group assets by dbt layer (staging / intermediate / marts) for a readable lineage graph."""
+    """Group assets by dbt layer (staging / intermediate / marts) for a readable lineage graph;
+    the first models of the graph wait for the run's scope (the months to recompute)."""
+
+    def get_asset_spec(self, manifest: Mapping[str, Any], unique_id: str, project) -> AssetSpec:
+        spec = super().get_asset_spec(manifest, unique_id, project)
+        props = self.get_resource_props(manifest, unique_id)
+        parents = props.get("depends_on", {}).get("nodes", [])
+        if props["resource_type"] == "model" and not any(
+            p.startswith(("model.", "seed.", "snapshot.")) for p in parents
+        ):
+            spec = spec.replace_attributes(deps=[*spec.deps, AssetDep(RUN_SCOPE_KEY)])
+        return spec
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
         if dbt_resource_props["resource_type"] in ("model", "seed", "snapshot"):

@@ -4,6 +4,7 @@ from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, ass
 
 from orchestration.assets.dbt import mart_asset_keys, mart_models
 from orchestration.assets.ingest import ingest_asset_key
+from orchestration.incremental.runs import commit_run
 from orchestration.ingest.contracts import load_contracts
 from orchestration.kam.history import persist_designation_log
 from orchestration.publish import publish
@@ -23,6 +24,8 @@ def publication(context: AssetExecutionContext, warehouse: WarehouseResource) ->
     # Only now, with every check passed and the publication in place, are decisions recorded.
     decisions = persist_designation_log(settings)
     context.log.info(f"designation log: {decisions:,} decisions recorded")
+    # The months this run recomputed are published: they are no longer pending.
+    commit_run(settings, pub.path.name)
     return MaterializeResult(
         metadata={
             "path": MetadataValue.path(str(pub.path)),
