@@ -57,8 +57,66 @@ def generate(invoice_lines: int, seed: int, fmt: str, out: Path, months: int) ->
     help="Also write the outcome with Dagster's per-step timings to this JSON file "
     "(read by the benchmark harness, bench/).",
 )
-def refresh(timings_json: Path | None) -> None:
-    """Ingest data/raw, build and test the dbt models, validate with GX, publish."""
+@click.option(
+    "--full",
+    is_flag=True,
+    help="Rebuild from scratch: forget what was ingested and built (data/warehouse/), parse "
+    "every raw file again and recompute every month. The publications and the key-account "
+    "designation history are kept.",
+)
+def refresh(timings_json: Path | None, full: bool) -> None:
+    """Ingest new and changed raw files, rebuild the affected months, validate, publish.
+
+    Only raw files that are new or changed since the last run are parsed, and only the months
+    their rows touch are recomputed (see README, "Nightly operations"); the first run, and a run
+    after a change of configuration or code, rebuilds everything.
+    """
+    _run_refresh(timings_json, full=full)
+
+
+@main.command()
+@click.option(
+    "--from",
+    "first",
+    required=True,
+    callback=lambda c, p, v: _month(v),
+    help="First month, YYYY-MM.",
+)
+@click.option(
+    "--to", "last", required=True, callback=lambda c, p, v: _month(v), help="Last month, YYYY-MM."
+)
+@click.option("--timings-json", type=click.Path(dir_okay=False, path_type=Path), hidden=True)
+def backfill(first, last, timings_json: Path | None) -> None:
+    """Recompute, validate and publish the months FROM..TO (e.g. after a fix of the data).
+
+    New or changed raw files are ingested as in any refresh, and their months are recomputed
+    too.
+    """
+    from orchestration.incremental.pending import Footprint, add_pending, month_range
+
+    if last < first:
+        raise click.BadParameter(f"--to {last:%Y-%m} is before --from {first:%Y-%m}")
+    months = month_range(first, last)
+    add_pending(
+        Settings.load(),
+        "_backfill",
+        Footprint(months=set(months), reasons=[f"kam backfill {first:%Y-%m}..{last:%Y-%m}"]),
+    )
+    click.echo(f"backfill: {len(months)} month(s) {first:%Y-%m}..{last:%Y-%m}", err=True)
+    _run_refresh(timings_json, full=False)
+
+
+def _month(value: str):
+    from datetime import date
+
+    try:
+        year, month = value.split("-")
+        return date(int(year), int(month), 1)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a month YYYY-MM (e.g. 2025-01)") from None
+
+
+def _run_refresh(timings_json: Path | None, full: bool) -> None:
     entered = time.time()
     from orchestration.costing.sources import validate_sources
     from orchestration.kam.config import KamConfigError, load_kam_config
@@ -74,10 +132,11 @@ def refresh(timings_json: Path | None) -> None:
         click.echo("published/current unchanged", err=True)
         sys.exit(1)
     click.echo(
-        f"refreshing {settings.data_dir} (reporting currency {settings.reporting_currency})",
+        f"refreshing {settings.data_dir} (reporting currency {settings.reporting_currency}"
+        f"{', full rebuild' if full else ''})",
         err=True,
     )
-    outcome = run_refresh()
+    outcome = run_refresh(full=full)
     if timings_json:
         _write_timings(timings_json, outcome, entered)
     if not outcome.success:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from dagster import DagsterEventType, DagsterInstance
 
+from orchestration.incremental.runs import reset_warehouse
 from orchestration.publish import current_publication
 from orchestration.settings import Settings
 
@@ -29,13 +30,16 @@ class RefreshOutcome:
     run_id: str | None = None
 
 
-def run_refresh(instance: DagsterInstance | None = None) -> RefreshOutcome:
+def run_refresh(instance: DagsterInstance | None = None, full: bool = False) -> RefreshOutcome:
+    """Run the refresh job; `full` rebuilds from scratch (see incremental.runs.reset_warehouse)."""
     called = time.time()
     started = time.monotonic()
     from orchestration.definitions import defs
 
     definitions_loaded = time.time()
     settings = Settings.load()
+    if full:
+        reset_warehouse(settings)
     instance = instance or (
         DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else DagsterInstance.ephemeral()
     )

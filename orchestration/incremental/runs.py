@@ -220,6 +220,24 @@ def commit_run(settings: Settings, publication: str) -> None:
     path.unlink()
 
 
+def reset_warehouse(settings: Settings) -> None:
+    """Forget everything ingested and built: the next run parses every raw file and rebuilds
+    every month. Publications, the designation history and the logs are kept."""
+    import shutil
+
+    for path in (
+        settings.ingested_dir,
+        settings.quarantine_dir,
+        settings.state_dir,
+        settings.config_dir,
+        settings.data_docs_dir,
+    ):
+        shutil.rmtree(path, ignore_errors=True)
+    for db in settings.warehouse_dir.glob(settings.warehouse_db.name + "*"):
+        db.unlink()
+    settings.ensure_dirs()
+
+
 def _decision_json(d: ScopeDecision, fingerprints: dict[str, str]) -> dict:
     return {
         "scope": d.scope.dbt_var(),
