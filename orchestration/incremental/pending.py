@@ -19,7 +19,7 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.duck import quote_ident
+from orchestration.duck import quote_ident, quote_literal
 from orchestration.ingest.contracts import AffectsMonths, SourceContract
 from orchestration.settings import Settings
 
@@ -101,6 +101,13 @@ def footprint_of(
         through = quote_ident(rule.through)
         end = f"CAST(date_trunc('month', {through}) AS DATE)"
         is_open = f"{through} IS NULL"
+        if rule.through_when:
+            applies = (
+                f"{quote_ident(rule.through_when.column)} IN "
+                f"({', '.join(quote_literal(v) for v in rule.through_when.values)})"
+            )
+            end = f"CASE WHEN {applies} THEN {end} ELSE {start} END"
+            is_open = f"coalesce({applies} AND {is_open}, false)"
     ranges = con.execute(
         f"SELECT DISTINCT {start}, {end}, {is_open} FROM ({relation}) "
         f"WHERE {quote_ident(rule.from_)} IS NOT NULL"

@@ -290,6 +290,16 @@ class CostMapping(_Strict):
         return used
 
 
+class ThroughWhen(_Strict):
+    column: str
+    values: tuple[str, ...]
+
+    @field_validator("column")
+    @classmethod
+    def _plain(cls, v: str) -> str:
+        return _plain_column(v)
+
+
 class AffectsMonths(_Strict):
     """Which months of the month-partitioned marts a row of this source can change, so that an
     incremental refresh recomputes exactly those months (orchestration/incremental/).
@@ -297,6 +307,8 @@ class AffectsMonths(_Strict):
     - `from`: a date column, the row's own month;
     - `through`: a later date column the row matters up to (an empty value in it: through the
       latest month; e.g. an invoice accrues financing cost until it is paid), or `latest`;
+    - `through_when`: `through` applies only to rows whose column has one of these values
+      (e.g. only invoices are financed, not credit notes): `{column: ..., values: [...]}`;
     - `customers`: the row is master data of the customer in this column: every month with
       facts of that customer.
     """
@@ -304,6 +316,7 @@ class AffectsMonths(_Strict):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
     from_: str | None = Field(default=None, alias="from")
     through: str | None = None
+    through_when: ThroughWhen | None = None
     customers: str | None = None
 
     @field_validator("from_", "through", "customers")
@@ -317,6 +330,8 @@ class AffectsMonths(_Strict):
             raise ValueError("give either from (a date column) or customers (a customer column)")
         if self.customers and self.through:
             raise ValueError("through goes with from, not with customers")
+        if self.through_when and not self.through:
+            raise ValueError("through_when needs through")
         return self
 
 
@@ -404,6 +419,10 @@ class SourceContract(_Strict):
                 continue
             if types.get(col) != "date":
                 raise ValueError(f"affects_months.{key}: {col!r} is not a declared date column")
+        if rule.through_when and rule.through_when.column not in types:
+            raise ValueError(
+                f"affects_months.through_when.column: {rule.through_when.column!r} is not declared"
+            )
         if rule.customers and rule.customers not in types:
             raise ValueError(f"affects_months.customers: column {rule.customers!r} is not declared")
 

@@ -55,8 +55,10 @@ def from_scratch(settings: Settings, tmp_path: Path, monkeypatch) -> dict[str, l
         monkeypatch.setenv("KAM_DATA_DIR", str(settings.data_dir))
 
 
-def line(number: str, row: int, day: str, customer: str, price: str, paid: str = "") -> str:
-    return f"{number};{row};{day};{customer};P1;1;{price};CHF;invoice;1;{day};{paid}\n"
+def line(
+    number: str, row: int, day: str, customer: str, price: str, paid: str = "", kind="invoice"
+) -> str:
+    return f"{number};{row};{day};{customer};P1;1;{price};CHF;{kind};1;{day};{paid}\n"
 
 
 @pytest.fixture
@@ -179,7 +181,13 @@ def test_footprints_follow_each_sources_rule(day_one, write_raw):
         "customers_2024-02-01.csv",
         CUSTOMERS_HEADER + "C5;Neu AG;;;CH;CHF;01.01.2024;30;;\n",
     )
+    write_raw(  # a late credit note, settled in May: not financed, so its own month only
+        "invoice_lines",
+        "2024-02-02_corrections.csv",
+        INVOICE_HEADER + line("G1", 1, "15.11.2023", "C1", "20,00", "02.05.2024", "credit_note"),
+    )
     results = ingest_all(day_one)
     assert results["invoice_lines"].footprint.open_from == date(2024, 2, 1)
+    assert results["invoice_lines"].footprint.months == {date(2023, 11, 1)}
     assert results["customers"].footprint.customers == {"C5"}
     assert results["exchange_rates"].footprint.full is False
