@@ -213,6 +213,7 @@ def commit_run(settings: Settings, publication: str) -> None:
         "as_of": decision["as_of"],
         "latest": decision["latest"],
         "scope": decision["scope"],
+        "reasons": decision["reasons"],
         "publication": publication,
         "at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
