@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,16 +33,18 @@ from orchestration.ingest.ledger import FileEntry, Ledger, plan_files
 from orchestration.ingest.parse import parse_file, part_columns
 from orchestration.ingest.readers import discover_source
 from orchestration.ingest.rules import (
-    CONTEXT_COLUMNS,
-    compute_context,
+    EXTRA_COLUMNS,
+    check_rows,
     create_lookups,
+    find_duplicates,
     stop_on_taxonomy_mismatch,
 )
 from orchestration.settings import Settings
 
 # Bump when parsing or rule code changes what a file yields: every file is then parsed again.
-INGEST_VERSION = "2"
-EMPTY_FILE = "_empty.parquet"  # keeps the schema when a source has no files (dbt reads a glob)
+INGEST_VERSION = "3"
+EMPTY_FILE = "_empty.parquet"  # keeps the schema when a source has no files (globs find one)
+CONTEXT_COLUMNS = f"{EXTRA_COLUMNS}, _duplicate VARCHAR, _identical BOOLEAN"
 
 
 @dataclass
@@ -57,6 +60,7 @@ class IngestResult:
     rewritten_files: list[str] = field(default_factory=list)  # outputs written this run
     removed_files: list[str] = field(default_factory=list)
     footprint: Footprint = field(default_factory=Footprint)  # months the changes touch
+    seconds: dict[str, float] = field(default_factory=dict)  # per phase: parse, rules, write
 
 
 @dataclass(frozen=True)
@@ -95,28 +99,24 @@ def ingest_source(
     plan = plan_files(ledger, settings.raw_dir, files, reparse)
     result = IngestResult(contract.name, [e.path for e in plan.current])
     con = connect(settings)
+    clock = _Clock(result.seconds)
     try:
         for entry in plan.to_parse:
             raw = settings.raw_dir / entry.path
-            entry.rows = parse_file(con, contract, raw, paths.part(entry.key))
+            entry.rows = parse_file(con, contract, raw, entry.path, paths.part(entry.key))
             stop_on_taxonomy_mismatch(con, contract, paths.part(entry.key), str(raw))
+        clock.lap("parse")
         current = plan.current
         _drop_stale_parts(paths, current)
         con.execute("CREATE OR REPLACE TEMP TABLE _files (_file_key VARCHAR, _source_file VARCHAR)")
         con.executemany("INSERT INTO _files VALUES (?, ?)", [[e.key, e.path] for e in current])
         lookups = create_lookups(con, contract, settings)
         lookups_fp = lookups.fingerprint(con)
-        stored_context = paths.state / "context.parquet"
-        quiet = not (plan.to_parse or plan.removed or reparse) and lookups_fp == ledger.lookups
-        if quiet and stored_context.exists():
-            con.execute(
-                f"CREATE OR REPLACE TEMP TABLE _context AS "
-                f"SELECT * FROM read_parquet({quote_literal(str(stored_context))})"
-            )
-            changed_keys: set[str] = set()
-        else:
-            _compute_context(con, contract, settings, paths, current, lookups)
-            changed_keys = _changed_context(con, stored_context)
+        stored = paths.state / "context.parquet"
+        recheck_all = reparse or lookups_fp != ledger.lookups or not stored.exists()
+        _apply_rules(con, contract, settings, paths, plan, stored, lookups, recheck_all)
+        changed_keys = _changed_context(con, stored)
+        clock.lap("rules")
         to_write = {e.key for e in plan.to_parse} | changed_keys
         for entry in current:
             if entry.key in to_write or not (paths.accepted / f"{entry.key}.parquet").exists():
@@ -126,13 +126,25 @@ def ingest_source(
             _remove_outputs(con, contract, settings, paths, entry, result)
             result.removed_files.append(entry.path)
         _write_empty(con, contract, paths)
-        _save_context(con, stored_context)
+        _save_context(con, stored)
         Ledger(fingerprint, {e.path: e for e in current}, lookups_fp).save(paths.state)
         result.parsed_files = [e.path for e in plan.to_parse]
+        clock.lap("write")
         _count(con, paths, current, result)
+        clock.lap("count")
         return result
     finally:
         con.close()
+
+
+class _Clock:
+    def __init__(self, laps: dict[str, float]):
+        self.laps, self.last = laps, time.monotonic()
+
+    def lap(self, name: str) -> None:
+        now = time.monotonic()
+        self.laps[name] = round(now - self.last, 3)
+        self.last = now
 
 
 def _declaration_fingerprint(contract: SourceContract) -> str:
@@ -153,18 +165,55 @@ def _drop_stale_parts(paths: _Paths, current: list[FileEntry]) -> None:
             part.unlink()
 
 
-def _compute_context(
+def _apply_rules(
     con: duckdb.DuckDBPyConnection,
     contract: SourceContract,
     settings: Settings,
     paths: _Paths,
-    current: list[FileEntry],
+    plan,
+    stored: Path,
     lookups,
+    recheck_all: bool,
 ) -> None:
-    if current:
-        compute_context(con, contract, settings, str(paths.parts / "*.parquet"), lookups)
+    """Create `_context`: every row the cross-file rules reject (rules.py).
+
+    Reference and rate results of unchanged files are reused unless a lookup table changed;
+    duplicates are decided across all files whenever any file changed.
+    """
+    if stored.exists():
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE _stored AS SELECT * FROM read_parquet({quote_literal(str(stored))})"
+        )
     else:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE _context ({CONTEXT_COLUMNS})")
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _stored ({CONTEXT_COLUMNS})")
+    current = plan.current
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _extra ({EXTRA_COLUMNS})")
+    checked = current if recheck_all else plan.to_parse
+    if not recheck_all:
+        kept = [e.key for e in current if e not in plan.to_parse]
+        con.execute(
+            "INSERT INTO _extra SELECT _file_key, _source_row, _extra FROM _stored "
+            "WHERE len(_extra) > 0 AND list_contains(?, _file_key)",
+            [kept],
+        )
+    check_rows(con, contract, settings, [paths.part(e.key) for e in checked], lookups)
+    if recheck_all or plan.to_parse or plan.removed:
+        find_duplicates(con, contract, [paths.part(e.key) for e in current])
+    else:
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE _dupes AS SELECT _file_key, _source_row, _identical, "
+            "_duplicate FROM _stored WHERE _duplicate IS NOT NULL"
+        )
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE _context AS
+        SELECT _file_key, _source_row, _extra, NULL::VARCHAR AS _duplicate,
+               NULL::BOOLEAN AS _identical
+        FROM _extra
+        UNION ALL
+        SELECT _file_key, _source_row, []::VARCHAR[], _duplicate, _identical FROM _dupes
+        """
+    )
 
 
 def _changed_context(con: duckdb.DuckDBPyConnection, stored: Path) -> set[str]:
@@ -198,42 +247,57 @@ def _write_outputs(
     entry: FileEntry,
     result: IngestResult,
 ) -> None:
-    """Write the file's accepted and quarantined rows; record the footprint of what changed."""
-    part = f"read_parquet({quote_literal(str(paths.part(entry.key)))})"
+    """Write the file's accepted and quarantined rows; record the footprint of what changed.
+
+    Accepted rows keep the part's columns. A file without a rejected row (the usual case) is
+    accepted as it is: its output is a hard link to its part, no copy.
+    """
+    part_path = paths.part(entry.key)
+    part = f"read_parquet({quote_literal(str(part_path))})"
     context = f"(SELECT * FROM _context WHERE _file_key = {quote_literal(entry.key)})"
-    columns = ", ".join(quote_ident(c.name) for c in contract.columns)
-    file = quote_literal(entry.path)
     accepted = paths.accepted / f"{entry.key}.parquet"
     quarantine = paths.quarantine / f"{entry.key}.parquet"
-    new_accepted = _copy_tmp(
-        con,
-        f"""
-        SELECT {columns}, {file} AS _source_file, p._source_row
-        FROM {part} AS p ANTI JOIN {context} AS c USING (_source_row)
-        WHERE len(p._problems) = 0
-        ORDER BY p._source_row
-        """,
-        accepted,
-    )
-    new_quarantine = _copy_tmp(
-        con,
-        f"""
-        SELECT {quote_literal(contract.name)} AS source, {file} AS source_file,
-               p._source_row AS source_row,
-               array_to_string(list_concat(p._problems, coalesce(c._extra, []),
-                   CASE WHEN c._duplicate IS NULL THEN [] ELSE [c._duplicate] END), '; ')
-                   AS reason,
-               COALESCE(p._raw_record, CAST(to_json({{{_record_of(contract)}}}) AS VARCHAR))
-                   AS raw_record
-        FROM {part} AS p LEFT JOIN {context} AS c USING (_source_row)
-        WHERE len(p._problems) > 0 OR c._source_row IS NOT NULL
-        ORDER BY p._source_row
-        """,
-        quarantine,
-    )
+    rejected = con.execute(
+        f"SELECT (SELECT count(*) FROM {part} WHERE len(_problems) > 0) + "
+        f"(SELECT count(*) FROM {context})"
+    ).fetchone()[0]
+    if rejected:
+        new_accepted = _copy_tmp(
+            con,
+            f"""
+            SELECT p.* FROM {part} AS p ANTI JOIN {context} AS c USING (_source_row)
+            WHERE len(p._problems) = 0
+            ORDER BY p._source_row
+            """,
+            accepted,
+        )
+        new_quarantine = _copy_tmp(
+            con,
+            f"""
+            SELECT {quote_literal(contract.name)} AS source, p._source_file AS source_file,
+                   p._source_row AS source_row,
+                   array_to_string(list_concat(p._problems, coalesce(c._extra, []),
+                       CASE WHEN c._duplicate IS NULL THEN [] ELSE [c._duplicate] END), '; ')
+                       AS reason,
+                   COALESCE(p._raw_record, CAST(to_json({{{_record_of(contract)}}}) AS VARCHAR))
+                       AS raw_record
+            FROM {part} AS p LEFT JOIN {context} AS c USING (_source_row)
+            WHERE len(p._problems) > 0 OR c._source_row IS NOT NULL
+            ORDER BY p._source_row
+            """,
+            quarantine,
+        )
+    else:
+        new_accepted = accepted.with_name(f".{accepted.name}.tmp")
+        new_accepted.unlink(missing_ok=True)
+        os.link(part_path, new_accepted)
+        new_quarantine = None
     _record_footprint(con, contract, settings, accepted, new_accepted, entry, result)
     os.replace(new_accepted, accepted)
-    os.replace(new_quarantine, quarantine)
+    if new_quarantine is None:
+        quarantine.unlink(missing_ok=True)
+    else:
+        os.replace(new_quarantine, quarantine)
 
 
 def _remove_outputs(
@@ -290,15 +354,19 @@ def _copy_tmp(con: duckdb.DuckDBPyConnection, query: str, target: Path) -> Path:
 
 
 def _write_empty(con: duckdb.DuckDBPyConnection, contract: SourceContract, paths: _Paths) -> None:
+    """Zero-row files with the output schemas: a glob over a source always finds a file."""
     con.execute(f"CREATE OR REPLACE TEMP TABLE _empty ({part_columns(contract)})")
-    columns = ", ".join(quote_ident(c.name) for c in contract.columns)
-    target = paths.accepted / EMPTY_FILE
-    tmp = _copy_tmp(
-        con,
-        f"SELECT {columns}, NULL::VARCHAR AS _source_file, _source_row FROM _empty",
-        target,
-    )
-    os.replace(tmp, target)
+    for folder, query in (
+        (paths.accepted, "SELECT * FROM _empty"),
+        (
+            paths.quarantine,
+            "SELECT NULL::VARCHAR AS source, _source_file AS source_file, "
+            "_source_row AS source_row, NULL::VARCHAR AS reason, _raw_record AS raw_record "
+            "FROM _empty",
+        ),
+    ):
+        target = folder / EMPTY_FILE
+        os.replace(_copy_tmp(con, query, target), target)
 
 
 def _record_of(contract: SourceContract) -> str:
@@ -316,10 +384,6 @@ def _count(
     result.duplicate_rows = con.execute(
         "SELECT count(*) FROM _context WHERE _identical"
     ).fetchone()[0]
-    quarantined = [p for p in paths.quarantine.glob("*.parquet")]
-    if not quarantined:
-        result.quarantined_rows, result.reasons = 0, {}
-        return
     q = quote_literal(str(paths.quarantine / "*.parquet"))
     result.quarantined_rows = con.execute(f"SELECT count(*) FROM read_parquet({q})").fetchone()[0]
     result.reasons = dict(

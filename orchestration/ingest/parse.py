@@ -24,26 +24,35 @@ from orchestration.ingest.readers import IngestError, RawFile, read_raw, row_off
 
 
 def part_columns(contract: SourceContract) -> str:
-    """Columns of a part: data row number, typed values, the row's own problems, and the raw
-    record (only for rows whose columns had problems, and malformed lines)."""
+    """Columns of a part: the raw file (path relative to data/raw) and data row number, typed
+    values, the row's own problems, and the raw record (only for rows whose columns had
+    problems, and malformed lines). Accepted outputs have the same columns (load.py)."""
     cols = ", ".join(f"{quote_ident(c.name)} {c.duckdb_type}" for c in contract.columns)
-    return f"_source_row BIGINT, {cols}, _problems VARCHAR[], _raw_record VARCHAR"
+    return (
+        f"_source_file VARCHAR, _source_row BIGINT, {cols}, _problems VARCHAR[], "
+        "_raw_record VARCHAR"
+    )
 
 
 def parse_file(
-    con: duckdb.DuckDBPyConnection, contract: SourceContract, path: Path, part: Path
+    con: duckdb.DuckDBPyConnection,
+    contract: SourceContract,
+    path: Path,
+    source_file: str,
+    part: Path,
 ) -> int:
-    """Write the part of the raw file at `path` (atomically) and return its number of rows."""
+    """Write the part of the raw file at `path` (known as `source_file`, its path relative to
+    data/raw) atomically, and return its number of rows."""
     tmp = part.with_name(f".{part.name}.tmp")
     read = read_raw(
         con,
         path,
-        consume=lambda raw: _write_typed(con, contract, raw, tmp),
+        consume=lambda raw: _write_typed(con, contract, raw, source_file, tmp),
         discard=lambda: tmp.unlink(missing_ok=True),
         delimiter=contract.format.delimiter if contract.format else ";",
     )
     if read.rejects:
-        _add_malformed_lines(con, contract, tmp, read.rejects, read.rejected_rows)
+        _add_malformed_lines(con, contract, tmp, source_file, read.rejects, read.rejected_rows)
     os.replace(tmp, part)
     return con.execute(f"SELECT count(*) FROM read_parquet({quote_literal(str(part))})").fetchone()[
         0
@@ -54,6 +63,7 @@ def _add_malformed_lines(
     con: duckdb.DuckDBPyConnection,
     contract: SourceContract,
     part: Path,
+    source_file: str,
     rejects: list[tuple[int, str, str]],
     rejected_rows: list[int],
 ) -> None:
@@ -61,8 +71,9 @@ def _add_malformed_lines(
     DuckDB could not split, and add those lines (no typed values, their reason, the line)."""
     con.execute(f"CREATE OR REPLACE TEMP TABLE _malformed ({part_columns(contract)})")
     con.executemany(
-        "INSERT INTO _malformed (_source_row, _problems, _raw_record) VALUES (?, [?], ?)",
-        [[row, reason, line] for row, reason, line in rejects],
+        "INSERT INTO _malformed (_source_file, _source_row, _problems, _raw_record) "
+        "VALUES (?, ?, [?], ?)",
+        [[source_file, row, reason, line] for row, reason, line in rejects],
     )
     con.execute(
         "CREATE OR REPLACE TEMP TABLE _offsets AS SELECT unnest(?::BIGINT[]) AS o",
@@ -84,7 +95,11 @@ def _add_malformed_lines(
 
 
 def _write_typed(
-    con: duckdb.DuckDBPyConnection, contract: SourceContract, raw: RawFile, part: Path
+    con: duckdb.DuckDBPyConnection,
+    contract: SourceContract,
+    raw: RawFile,
+    source_file: str,
+    part: Path,
 ) -> None:
     """One query: the file's rows typed, with the problems of each row's own columns."""
     missing = [c.name for c in contract.columns if c.name not in raw.columns]
@@ -110,7 +125,8 @@ def _write_typed(
     con.execute(
         f"""
         COPY (
-        SELECT CAST(_row AS BIGINT) AS _source_row, {values}, __kam_p AS _problems,
+        SELECT {quote_literal(source_file)} AS _source_file, CAST(_row AS BIGINT) AS _source_row,
+               {values}, __kam_p AS _problems,
                CASE WHEN len(__kam_p) > 0 THEN CAST(to_json({{{record}}}) AS VARCHAR) END
                    AS _raw_record
         FROM (

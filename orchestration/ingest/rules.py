@@ -7,7 +7,9 @@
 
 Their result is the *context* of a source: one row per raw row these rules reject, with the
 reasons. A file's outputs depend only on its part and its context rows, so after a change only
-files whose part or context changed are written again (load.py). Reasons come in this order:
+files whose part or context changed are written again (load.py). The reference and rate rules
+are row rules given the lookup tables: they are re-checked for new files, or for every file
+when a lookup table changed; the duplicate rule is decided across all files on every change. Reasons come in this order:
 the row's own problems (parse.py), unknown references, then, for an otherwise clean row, a
 missing exchange rate; only clean rows take part in the duplicate rule.
 """
@@ -24,7 +26,7 @@ from orchestration.ingest.contracts import EXCHANGE_RATES, SourceContract
 from orchestration.ingest.readers import IngestError
 from orchestration.settings import Settings
 
-CONTEXT_COLUMNS = "_file_key VARCHAR, _source_row BIGINT, _extra VARCHAR[], _duplicate VARCHAR, _identical BOOLEAN"
+EXTRA_COLUMNS = "_file_key VARCHAR, _source_row BIGINT, _extra VARCHAR[]"
 
 
 @dataclass(frozen=True)
@@ -32,7 +34,7 @@ class Lookups:
     """Small tables the rules join against, built once per source and run."""
 
     references: list[tuple[str, str, str]]  # (column, referenced source, lookup table)
-    rates: str | None  # table (currency, first_rate_date, rates) into the reporting currency
+    rates: str | None  # table (currency, first_rate_date): rates into the reporting currency
 
     def fingerprint(self, con: duckdb.DuckDBPyConnection) -> str:
         """Changes exactly when the content of a lookup table changes."""
@@ -71,7 +73,7 @@ def create_lookups(
         con.execute(
             f"""
             CREATE OR REPLACE TEMP TABLE {rates} AS
-            SELECT from_currency AS currency, min(rate_date) AS first_rate_date, count(*) AS rates
+            SELECT from_currency AS currency, min(rate_date) AS first_rate_date
             FROM read_parquet({path})
             WHERE to_currency = {quote_literal(settings.reporting_currency)}
             GROUP BY ALL
@@ -80,21 +82,21 @@ def create_lookups(
     return Lookups(refs, rates)
 
 
-def compute_context(
+def check_rows(
     con: duckdb.DuckDBPyConnection,
     contract: SourceContract,
     settings: Settings,
-    parts_glob: str,
+    parts: list[Path],
     lookups: Lookups,
 ) -> None:
-    """Create the temp table `_context` (CONTEXT_COLUMNS) over every part matching parts_glob.
+    """Insert into the temp table `_extra (_file_key, _source_row, _extra)` the rows of these
+    parts that the reference and exchange-rate rules reject, with their reasons.
 
-    Expects the temp table `_files (_file_key, _source_file)` naming each part's raw file.
+    Reads only the columns the rules need and keeps only the rejected rows: cheap at tens of
+    millions of rows.
     """
-    rows = (
-        f"SELECT parse_filename(filename, true) AS _file_key, * EXCLUDE (filename, _raw_record) "
-        f"FROM read_parquet({quote_literal(parts_glob)}, filename = true)"
-    )
+    if not parts or not (lookups.references or lookups.rates):
+        return
     joins, looked_up, ref_problems = [], [], []
     for i, (column, source, table) in enumerate(lookups.references):
         value, found = quote_ident(column), f"__kam_r{i}"
@@ -114,9 +116,9 @@ def compute_context(
             has_rate = f"coalesce(__kam_fx_first <= {day}, false)"
             detail = f"' on or before ' || strftime({day}, '%d.%m.%Y')"
         else:
-            has_rate, detail = "coalesce(__kam_fx_rates > 0, false)", "''"
+            has_rate, detail = "__kam_fx_first IS NOT NULL", "''"
         joins.append(f"LEFT JOIN {lookups.rates} AS _fx ON _fx.currency = p.{cur}")
-        looked_up += ["_fx.first_rate_date AS __kam_fx_first", "_fx.rates AS __kam_fx_rates"]
+        looked_up.append("_fx.first_rate_date AS __kam_fx_first")
         rate_problem = (
             f"CASE WHEN len(_problems) = 0 AND len(__kam_refs) = 0 AND {cur} IS NOT NULL "
             f"AND {cur} <> {reporting} AND NOT {has_rate} THEN 'no exchange rate ' || {cur} "
@@ -124,57 +126,81 @@ def compute_context(
         )
     con.execute(
         f"""
-        CREATE OR REPLACE TEMP TABLE _checked AS
-        SELECT *, CASE WHEN __kam_rate IS NULL THEN __kam_refs
-                       ELSE list_append(__kam_refs, __kam_rate) END AS _extra
+        INSERT INTO _extra
+        SELECT parse_filename(filename, true), _source_row,
+               CASE WHEN __kam_rate IS NULL THEN __kam_refs
+                    ELSE list_append(__kam_refs, __kam_rate) END
         FROM (
             SELECT *, {rate_problem} AS __kam_rate
             FROM (
                 SELECT *, list_filter(
                     [{", ".join(ref_problems) or "NULL"}]::VARCHAR[], lambda x: x IS NOT NULL
                 ) AS __kam_refs
-                FROM (SELECT {", ".join(["p.*", *looked_up])} FROM ({rows}) AS p {" ".join(joins)})
+                FROM (
+                    SELECT {", ".join(["p.*", *looked_up])}
+                    FROM read_parquet({_files(parts)}, filename = true) AS p {" ".join(joins)}
+                )
             )
         )
-        """
-    )
-    _create_duplicates(con, contract)
-    con.execute(
-        """
-        CREATE OR REPLACE TEMP TABLE _context AS
-        SELECT _file_key, _source_row, _extra, NULL::VARCHAR AS _duplicate,
-               NULL::BOOLEAN AS _identical
-        FROM _checked WHERE len(_extra) > 0
-        UNION ALL
-        SELECT _file_key, _source_row, []::VARCHAR[], _duplicate, _identical FROM _dupes
+        WHERE len(__kam_refs) > 0 OR __kam_rate IS NOT NULL
         """
     )
 
 
-def _create_duplicates(con: duckdb.DuckDBPyConnection, contract: SourceContract) -> None:
-    """`_dupes`: every clean row whose key a clean row delivered earlier (path, row) has.
+def find_duplicates(
+    con: duckdb.DuckDBPyConnection, contract: SourceContract, parts: list[Path]
+) -> None:
+    """Create `_dupes (_file_key, _source_row, _identical, _duplicate)`: every clean row whose
+    key a clean row delivered earlier (by raw file path, then row) has.
 
-    Only rows whose key hash occurs more than once among the clean rows can be duplicates, so
-    the exact window runs on those few rows, not on all of them.
+    Expects `_extra (_file_key, _source_row, ...)`, the rows other rules rejected (not clean),
+    and `_files (_file_key, _source_file)`. Only rows whose key hash occurs more than once can
+    be duplicates: one pass over the key columns finds those few rows, and only they are read
+    in full and ordered exactly (by key, not by hash).
     """
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _dupes "
+        "(_file_key VARCHAR, _source_row BIGINT, _identical BOOLEAN, _duplicate VARCHAR)"
+    )
+    if not parts:
+        return
     key = ", ".join(quote_ident(k) for k in contract.unique_key)
     content = ", ".join(quote_ident(c.name) for c in contract.columns)
     con.execute(
         f"""
-        CREATE OR REPLACE TEMP TABLE _dupes AS
-        WITH clean AS (
-            SELECT * FROM _checked WHERE len(_problems) = 0 AND len(_extra) = 0
-        ), repeated AS (
-            SELECT hash({key}) AS _key_hash FROM clean GROUP BY ALL HAVING count(*) > 1
-        ), candidates AS (
-            SELECT c._file_key, f._source_file, c._source_row, {content}
-            FROM clean AS c JOIN _files AS f USING (_file_key)
-            WHERE hash({key}) IN (SELECT _key_hash FROM repeated)
+        CREATE OR REPLACE TEMP TABLE _candidates AS
+        WITH repeated AS (
+            SELECT hash({key}) AS h FROM read_parquet({_files(parts)})
+            WHERE len(_problems) = 0 GROUP BY ALL HAVING count(*) > 1
         )
-        SELECT _file_key, _source_row, hash({content}) = first_hash AS _identical,
+        SELECT parse_filename(filename, true) AS _file_key, _source_row
+        FROM read_parquet({_files(parts)}, filename = true)
+        WHERE len(_problems) = 0 AND hash({key}) IN (SELECT h FROM repeated)
+        """
+    )
+    con.execute(
+        "DELETE FROM _candidates WHERE (_file_key, _source_row) IN (SELECT (_file_key, _source_row) FROM _extra)"
+    )
+    keys = {r[0] for r in con.execute("SELECT DISTINCT _file_key FROM _candidates").fetchall()}
+    wanted = [p for p in parts if p.stem in keys]
+    if not wanted:
+        return
+    con.execute(
+        f"""
+        INSERT INTO _dupes
+        WITH candidates AS (
+            SELECT c._file_key, f._source_file, c._source_row, {content}
+            FROM (
+                SELECT parse_filename(filename, true) AS _file_key, *
+                FROM read_parquet({_files(wanted)}, filename = true)
+            ) AS p
+            JOIN _candidates AS c USING (_file_key, _source_row)
+            JOIN _files AS f USING (_file_key)
+        )
+        SELECT _file_key, _source_row, hash({content}) = first_hash,
                CASE WHEN hash({content}) = first_hash THEN 'duplicate re-export of '
                     ELSE 'conflicting duplicate key first delivered in ' END
-               || first_file || ' row ' || first_row AS _duplicate
+               || first_file || ' row ' || first_row
         FROM (
             SELECT _file_key, _source_row, {content},
                    first_value(_source_file) OVER w AS first_file,
@@ -186,6 +212,10 @@ def _create_duplicates(con: duckdb.DuckDBPyConnection, contract: SourceContract)
         ) WHERE n > 1
         """
     )
+
+
+def _files(parts: list[Path]) -> str:
+    return "[" + ", ".join(quote_literal(str(p)) for p in parts) + "]"
 
 
 def stop_on_taxonomy_mismatch(
