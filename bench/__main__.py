@@ -51,6 +51,14 @@ def _overhead(_ctx, _param, value: str) -> int | None:
     help="Tiny scale for the fixed-cost measurement ('off' to skip).",
 )
 @click.option(
+    "--nightly-scale",
+    default="10M",
+    show_default=True,
+    callback=_overhead,
+    help="History size for the nightly run (one daily drop, incremental refresh, against a "
+    "full refresh of the same files; 'off' to skip).",
+)
+@click.option(
     "--only",
     type=click.Choice(IMPLEMENTATIONS),
     multiple=True,
@@ -78,6 +86,7 @@ def _overhead(_ctx, _param, value: str) -> int | None:
 def main(
     scales: list[int],
     overhead_scale: int | None,
+    nightly_scale: int | None,
     only: tuple[str, ...],
     cache: Path,
     results: Path,
@@ -86,6 +95,7 @@ def main(
     """Time and peak memory of `kam refresh` against bare DuckDB and pandas, per scale."""
     from bench.compare import MismatchError
     from bench.harness import run_benchmark
+    from bench.nightly import NightlyMismatch
     from bench.report import write_all
 
     def log(msg: str) -> None:
@@ -97,9 +107,10 @@ def main(
             overhead_lines=overhead_scale,
             implementations=only or IMPLEMENTATIONS,
             cache_dir=cache,
+            nightly_lines=nightly_scale,
             log=log,
         )
-    except MismatchError as e:
+    except (MismatchError, NightlyMismatch) as e:
         click.echo(f"benchmark stopped, no timings reported: {e}", err=True)
         sys.exit(2)
     docs = PROJECT_ROOT / "BENCHMARKS.md" if update_docs else None

@@ -72,6 +72,8 @@ class BenchmarkRun:
     # per scale: the refresh's memory over time by process and its step windows (seconds
     # after the process started), for the memory chart
     memory_profiles: dict[int, dict[str, object]] = field(default_factory=dict)
+    # the nightly run: one daily drop on a full history vs a full refresh (bench/nightly.py)
+    nightly: dict[str, object] = field(default_factory=dict)
 
     def result(self, scale: int, implementation: str) -> Result | None:
         return next(
@@ -326,6 +328,7 @@ def run_benchmark(
     overhead_lines: int | None = 10_000,
     implementations: tuple[str, ...] = IMPLEMENTATIONS,
     cache_dir: Path = CACHE_DIR,
+    nightly_lines: int | None = None,
     log=print,
 ) -> BenchmarkRun:
     cache_dir.mkdir(parents=True, exist_ok=True)
@@ -371,6 +374,13 @@ def run_benchmark(
         run.results.extend(results)
     if overhead_lines:
         run.overhead.update(slopes(run))
+    if nightly_lines:
+        from bench.nightly import measure_nightly
+
+        dataset = ensure_dataset(nightly_lines, cache_dir, log=log)
+        _warm(dataset.raw_dir)
+        nightly = measure_nightly(dataset, work, _kam(), child_env, pipeline_stages, log)
+        run.nightly = {**asdict(nightly), "ratio": round(nightly.ratio, 4)}
     return run
 
 

@@ -211,3 +211,42 @@ def test_report_states_targets_and_skips_without_asserting_timings(tmp_path):
     assert updated.startswith("intro\n") and updated.endswith("end\n") and "old" not in updated
     assert "Targets (measured, not asserted)" in updated
     assert paths["json"].exists()
+
+
+def test_nightly_drop_takes_the_last_days_and_leaves_the_data_set_untouched(tmp_path):
+    from bench.nightly import _hold_back_drop, _link_tree
+
+    src = tmp_path / "dataset"
+    (src / "invoice_lines").mkdir(parents=True)
+    (src / "shipments").mkdir()
+    header = "invoice_number;line_number;invoice_date;rest\n"
+    lines = [f"R{i};1;{d:02d}.12.2025;x\n" for i, d in enumerate([1, 2, 30, 30, 31, 31, 31])]
+    (src / "invoice_lines" / "invoice_lines_2025-11.csv").write_text(header + "R0;1;05.11.2025;x\n")
+    (src / "invoice_lines" / "invoice_lines_2025-12.csv").write_text(header + "".join(lines))
+    ship = "shipment_id;customer_id;ship_date\nL1;C1;02.12.2025\nL2;C1;31.12.2025\n"
+    (src / "shipments" / "shipments_2025-12.csv").write_text(ship)
+    before = {p: p.read_bytes() for p in src.rglob("*.csv")}
+    raw, held = tmp_path / "raw", tmp_path / "drop"
+    _link_tree(src, raw)
+    taken, days = _hold_back_drop(raw, held, target_lines=4)
+    assert (taken, days) == (5, ["2025-12-30", "2025-12-31"])  # whole days, at least 4 lines
+    assert (held / "invoice_lines" / "2025-12-31.csv").read_text().count("\n") == 1 + 5
+    assert (raw / "invoice_lines" / "invoice_lines_2025-12.csv").read_text().count("\n") == 1 + 2
+    assert (held / "shipments" / "2025-12-31.csv").read_text().endswith("L2;C1;31.12.2025\n")
+    assert {p: p.read_bytes() for p in src.rglob("*.csv")} == before  # never written through
+
+
+def test_nightly_comparison_finds_a_differing_row(tmp_path):
+    import duckdb
+    import pytest
+
+    from bench.nightly import NightlyMismatch, compare_publications
+
+    a, b = tmp_path / "a", tmp_path / "b"
+    for pub, amount in ((a, 1), (b, 2)):
+        (pub / "cost_lines").mkdir(parents=True)
+        duckdb.execute(f"COPY (SELECT 1 AS x) TO '{pub}/accounts.parquet'")
+        duckdb.execute(f"COPY (SELECT {amount} AS amount) TO '{pub}/cost_lines/2025-01.parquet'")
+    with pytest.raises(NightlyMismatch, match="cost_lines: 2 rows differ"):
+        compare_publications(a, b)
+    assert compare_publications(a, a) == (2, 2)
