@@ -462,6 +462,9 @@ cost:
   allocation: direct         # or {{activity: <catalogue activity>, driver: <its driver>, quantity: <column>}}
   amount: amount             # columns joined by * and +, e.g. hours * hourly_rate + expenses
   detail: "booking {{booking_id}}"   # drill-down text; [ - {{column}}] is left out when empty
+# Incremental refresh: a changed row recomputes the month of cost.date (the default). Declare
+# more when a row matters beyond its month, e.g. {{from: booking_date, through: settled_date}}.
+# affects_months: {{from: booking_date}}
 """
 
 

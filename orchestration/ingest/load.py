@@ -109,7 +109,8 @@ def ingest_source(
         current = plan.current
         _drop_stale_parts(paths, current)
         con.execute("CREATE OR REPLACE TEMP TABLE _files (_file_key VARCHAR, _source_file VARCHAR)")
-        con.executemany("INSERT INTO _files VALUES (?, ?)", [[e.key, e.path] for e in current])
+        if current:
+            con.executemany("INSERT INTO _files VALUES (?, ?)", [[e.key, e.path] for e in current])
         lookups = create_lookups(con, contract, settings)
         lookups_fp = lookups.fingerprint(con)
         stored = paths.state / "context.parquet"

@@ -363,7 +363,7 @@ def test_unknown_account_in_assessments_is_quarantined(runs):
     settings = runs[3]
     reasons = (
         duckdb.connect()
-        .execute(f"SELECT reason FROM '{settings.quarantine_dir / 'account_assessments.parquet'}'")
+        .execute(f"SELECT reason FROM '{settings.quarantine_glob('account_assessments')}'")
         .fetchall()
     )
     assert reasons == [("unknown account_id 'G99' (not an accepted row of customers)",)]

@@ -171,7 +171,7 @@ def test_every_cost_category_is_fed_and_every_line_traced(refreshed):
     assert categories == set(cost_categories())
     for r in published(data_dir, "cost_lines"):
         assert r["source_file"] and r["source_row"] >= 1 and r["source_id"], r
-        assert Path(r["source_file"]).is_file(), r["source_file"]
+        assert (data_dir / "raw" / r["source_file"]).is_file(), r["source_file"]  # relative
         if r["allocation"] == "activity":
             assert r["activity"] and r["driver"] and r["rate_source_row"] >= 1, r
             assert r["amount_document_currency"] == round(r["driver_quantity"] * r["rate"], 2)

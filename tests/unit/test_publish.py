@@ -43,10 +43,14 @@ def warehouse_with_mart(settings):
     con = duckdb.connect(str(settings.warehouse_db))
     con.execute("CREATE TABLE key_account_value AS SELECT 'G1' AS account_id, 1.5 AS v")
     con.close()
-    for folder in (settings.quarantine_dir, settings.ingested_dir):
+    for folder in (
+        settings.quarantine_dir_of("invoice_lines"),
+        settings.accepted_dir("invoice_lines"),
+    ):
+        folder.mkdir(parents=True, exist_ok=True)
         duckdb.execute(
             f"COPY (SELECT 'invoice_lines' AS source, 'f.csv' AS source_file, 1 AS source_row, "
-            f"'why' AS reason, '{{}}' AS raw_record) TO '{folder / 'invoice_lines.parquet'}'"
+            f"'why' AS reason, '{{}}' AS raw_record) TO '{folder / 'f.csv-1234abcd.parquet'}'"
         ).fetchall()
     return settings
 
