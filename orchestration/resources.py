@@ -10,10 +10,13 @@ from functools import cached_property
 from importlib import metadata
 from pathlib import Path
 
-from dagster import ConfigurableResource
+from dagster import ConfigurableResource, InitResourceContext
+from dagster._core.storage.tags import MAX_RETRIES_TAG
 from dagster_dbt import DbtCliResource
 from packaging import version
+from pydantic import PrivateAttr
 
+from orchestration.refresh_lock import LOCK_NAME, RefreshLock, RefreshLockedError
 from orchestration.settings import DBT_PROJECT_DIR, Settings
 
 
@@ -22,7 +25,28 @@ class WarehouseResource(ConfigurableResource):
 
     Read from config/warehouse.yml and KAM_* environment variables at run time, so one code
     location serves the sample, tests and benchmarks alike.
+
+    A run holds the warehouse's refresh lock from resource setup to teardown: with the
+    in-process executor that is once per run, around all of its steps. A second refresh,
+    from the daemon or `kam refresh`, fails before its first step, naming the holder.
     """
+
+    _lock: RefreshLock | None = PrivateAttr(default=None)
+
+    def setup_for_execution(self, context: InitResourceContext) -> None:
+        settings = Settings.load()
+        lock = RefreshLock(settings.warehouse_dir / LOCK_NAME)
+        try:
+            lock.acquire(context.run_id, _started_by(context))
+        except RefreshLockedError:
+            _do_not_retry(context)
+            raise
+        self._lock = lock
+
+    def teardown_after_execution(self, context: InitResourceContext) -> None:
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
 
     def settings(self) -> Settings:
         settings = Settings.load()
@@ -30,6 +54,24 @@ class WarehouseResource(ConfigurableResource):
         # The dbt subprocess reads its paths and limits from the environment (profiles.yml).
         os.environ.update(settings.dbt_env)
         return settings
+
+
+STARTED_BY_TAG = "kam/started_by"
+
+
+def _started_by(context: InitResourceContext) -> str:
+    tags = context.run.tags if context.run else {}
+    if STARTED_BY_TAG in tags:
+        return tags[STARTED_BY_TAG]
+    if "dagster/schedule_name" in tags:
+        return f"schedule {tags['dagster/schedule_name']}"
+    return "dagster"
+
+
+def _do_not_retry(context: InitResourceContext) -> None:
+    """A run turned away by the lock is not retried: the holder is doing the refresh already."""
+    if context.instance is not None and context.run_id:
+        context.instance.add_run_tags(context.run_id, {MAX_RETRIES_TAG: "0"})
 
 
 def dbt_executable() -> str:

@@ -10,7 +10,10 @@ from pathlib import Path
 
 from dagster import DagsterEventType, DagsterInstance
 
+from orchestration.failures import failure_record, failures_path, report_failure
+from orchestration.ops_config import load_ops_config
 from orchestration.publish import current_publication
+from orchestration.resources import STARTED_BY_TAG
 from orchestration.settings import Settings
 
 
@@ -27,6 +30,8 @@ class RefreshOutcome:
     timeline: dict[str, float] = field(default_factory=dict)
     step_windows: dict[str, tuple[float, float]] = field(default_factory=dict)
     run_id: str | None = None
+    # Where a failure was recorded, and what became of the webhook (None: the run succeeded).
+    failure_report: str | None = None
 
 
 def run_refresh(instance: DagsterInstance | None = None) -> RefreshOutcome:
@@ -48,9 +53,11 @@ def run_refresh(instance: DagsterInstance | None = None) -> RefreshOutcome:
             instance=instance,
             raise_on_error=False,
             run_config={"loggers": {"progress": {"config": {"log_level": "INFO"}}}},
+            tags={STARTED_BY_TAG: "kam refresh"},
         )
     run_finished = time.time()
     windows = _step_windows(instance, result.run_id)
+    report = None if result.success else _record_failure(instance, result.run_id, settings)
     return RefreshOutcome(
         success=result.success,
         seconds=time.monotonic() - started,
@@ -65,7 +72,15 @@ def run_refresh(instance: DagsterInstance | None = None) -> RefreshOutcome:
         },
         step_windows=windows,
         run_id=result.run_id,
+        failure_report=report,
     )
+
+
+def _record_failure(instance: DagsterInstance, run_id: str, settings: Settings) -> str:
+    """The same record the daemon's failure sensor writes: no daemon watches this run."""
+    record = failure_record(instance, run_id, reported_by="kam refresh", data_dir=settings.data_dir)
+    reported = report_failure(settings, record, load_ops_config().alerts)
+    return f"failure recorded in {failures_path(settings)}; webhook {reported.webhook}"
 
 
 def _failure_text(result) -> str:
@@ -80,6 +95,10 @@ def _failure_text(result) -> str:
             if not data.passed:
                 detail = data.description or ""
                 problems.append(f"check {data.asset_check_key.to_user_string()} failed {detail}")
+    if not problems and (failure := result.get_run_failure_event()) is not None:
+        err = failure.event_specific_data.error  # failed outside any step: resources (lock)
+        if err is not None:
+            problems.append((err.cause.message if err.cause else err.message).strip())
     return "\n  ".join(["", *problems]) if problems else "the run did not succeed"
 
 
