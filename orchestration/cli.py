@@ -100,14 +100,10 @@ def refresh(timings_json: Path | None) -> None:
 def _record_config_failure(settings: Settings, error: str) -> str:
     """An unattended `kam refresh` (cron) that stops on its configuration is a failure too."""
     from orchestration.failures import config_failure_record, failures_path, report_failure
-    from orchestration.ops_config import AlertsConfig, OpsConfigError, load_ops_config
+    from orchestration.ops_config import load_alerts_config
 
-    try:
-        alerts = load_ops_config().alerts
-    except OpsConfigError:
-        alerts = AlertsConfig()  # the broken file may be what failed: record, do not alert
     record = config_failure_record(error, reported_by="kam refresh", data_dir=settings.data_dir)
-    reported = report_failure(settings, record, alerts)
+    reported = report_failure(settings, record, load_alerts_config())
     return f"failure recorded in {failures_path(settings)}; webhook {reported.webhook}"
 
 

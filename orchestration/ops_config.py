@@ -117,7 +117,28 @@ def load_ops_config(
     `known_sources` (default: the declarations in sources/) are the names freshness.sources may
     use; a typo there would otherwise silently fall back to the default limit.
     """
-    env = os.environ if env is None else env
+    data, overridden = _sections(path, os.environ if env is None else env)
+    try:
+        config = OpsConfig.model_validate(data)
+    except ValidationError as e:
+        raise OpsConfigError(_describe(e, path, overridden)) from None
+    _check_sources(config.freshness, path, known_sources)
+    return config
+
+
+def load_alerts_config(
+    path: Path = CONFIG_FILE, env: Mapping[str, str] | None = None
+) -> AlertsConfig:
+    """The alerts section alone, or no alerting if it is invalid too: for reporting a failure
+    of the configuration itself (a bad cron must not silence the alert about it)."""
+    try:
+        data, _ = _sections(path, os.environ if env is None else env)
+        return AlertsConfig.model_validate(data["alerts"])
+    except (OpsConfigError, ValidationError):
+        return AlertsConfig()
+
+
+def _sections(path: Path, env: Mapping[str, str]) -> tuple[dict, dict[tuple[str, str], str]]:
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as e:
@@ -128,12 +149,7 @@ def load_ops_config(
         if var in env:
             data[section][key] = env[var]
             overridden[(section, key)] = var
-    try:
-        config = OpsConfig.model_validate(data)
-    except ValidationError as e:
-        raise OpsConfigError(_describe(e, path, overridden)) from None
-    _check_sources(config.freshness, path, known_sources)
-    return config
+    return data, overridden
 
 
 def _describe(error: ValidationError, path: Path, overridden: dict[tuple[str, str], str]) -> str:

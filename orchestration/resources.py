@@ -36,8 +36,9 @@ class WarehouseResource(ConfigurableResource):
     def setup_for_execution(self, context: InitResourceContext) -> None:
         settings = Settings.load()
         lock = RefreshLock(settings.warehouse_dir / LOCK_NAME)
+        run_id = context.run.run_id if context.run else None
         try:
-            lock.acquire(context.run_id, _started_by(context))
+            lock.acquire(run_id, _started_by(context))
         except RefreshLockedError:
             _do_not_retry(context)
             raise
@@ -70,8 +71,8 @@ def _started_by(context: InitResourceContext) -> str:
 
 def _do_not_retry(context: InitResourceContext) -> None:
     """A run turned away by the lock is not retried: the holder is doing the refresh already."""
-    if context.instance is not None and context.run_id:
-        context.instance.add_run_tags(context.run_id, {MAX_RETRIES_TAG: "0"})
+    if context.instance is not None and context.run is not None:
+        context.instance.add_run_tags(context.run.run_id, {MAX_RETRIES_TAG: "0"})
 
 
 def dbt_executable() -> str:

@@ -140,13 +140,15 @@ def _failure_lines(failure: dict[str, Any] | None) -> list[str]:
             else ", before the last publication"
         )
     run = (failure.get("run_id") or "no run")[:8]
-    where = ", ".join(failure.get("failed_steps") or failure.get("failed_checks") or []) or "-"
-    error = (failure.get("error") or "").strip().splitlines()
+    steps = ", ".join(failure.get("failed_steps") or [])
+    lines = (failure.get("error") or "").strip().splitlines()
+    first = lines[0][:200] if lines else "no error message"
+    if steps and not first.startswith(("step ", "check ")):
+        first = f"step {steps}: {first}"
     return [
         f"last failure  {_when(failure.get('time'))}  ({_ago(failure.get('age_hours'))}"
         f"{relation})  run {run}",
-        f"              step {where}",
-        f"              {error[0][:200] if error else '-'}",
+        f"              {first}",
     ]
 
 
