@@ -26,14 +26,20 @@ from orchestration.ops_config import AlertsConfig
 from orchestration.settings import Settings
 
 FAILURES_FILE = "failures.jsonl"
+STARTED_BY_TAG = "kam/started_by"  # set by `kam refresh` on its runs
 MAX_ERROR_CHARS = 4000
 _TAIL_BYTES = 256 * 1024  # enough lines to find a recent run id again
-_FAILURE_EVENTS = {
+_EVENTS = {
+    DagsterEventType.STEP_START,
+    DagsterEventType.STEP_SUCCESS,
     DagsterEventType.STEP_FAILURE,
     DagsterEventType.ASSET_CHECK_EVALUATION,
     DagsterEventType.RESOURCE_INIT_FAILURE,
+    DagsterEventType.ENGINE_EVENT,
     DagsterEventType.RUN_FAILURE,
 }
+# Engine events that explain a run worker's death (the code server reports it, not the run).
+_CRASH_WORDS = ("terminated by signal", "unexpectedly exited", "interrupted unexpectedly")
 
 log = logging.getLogger(__name__)
 
@@ -43,38 +49,45 @@ def failures_path(settings: Settings) -> Path:
 
 
 def failure_record(
-    instance: DagsterInstance,
-    run_id: str,
-    *,
-    reported_by: str,
-    data_dir: Path,
-    tags: Mapping[str, str] | None = None,
+    instance: DagsterInstance, run_id: str, *, reported_by: str, data_dir: Path
 ) -> dict[str, Any]:
-    """What failed in run `run_id`, read from its event log (steps, blocking checks, errors)."""
+    """What failed in run `run_id`, read from its event log: failed steps and blocking checks
+    with their errors; for a run that died outside a step, why (resources, a killed worker)
+    and which step it was in."""
     run = instance.get_run_by_id(run_id)
-    tags = dict(run.tags if run else {}) | dict(tags or {})
+    tags = run.tags if run else {}
+    started: dict[str, None] = {}
     steps: list[str] = []
     checks: list[str] = []
     step_errors: list[str] = []
-    run_errors: list[str] = []  # a run that failed before or outside a step (resources)
+    run_errors: list[str] = []
     failed_at = None
-    for entry in instance.all_logs(run_id, of_type=_FAILURE_EVENTS):
+    for entry in instance.all_logs(run_id, of_type=_EVENTS):
         event = entry.dagster_event
         if event is None:
             continue
-        data = event.event_specific_data
-        if event.event_type == DagsterEventType.ASSET_CHECK_EVALUATION:
+        kind, data = event.event_type, event.event_specific_data
+        if kind == DagsterEventType.STEP_START:
+            started[event.step_key] = None
+        elif kind == DagsterEventType.STEP_SUCCESS:
+            started.pop(event.step_key, None)
+        elif kind == DagsterEventType.STEP_FAILURE:
+            started.pop(event.step_key, None)
+            steps.append(event.step_key)
+            step_errors.append(f"step {event.step_key}: {_message(data.error)}")
+        elif kind == DagsterEventType.ASSET_CHECK_EVALUATION:
             if not data.passed and data.severity.value == "ERROR":
                 checks.append(data.asset_check_key.to_user_string())
                 step_errors.append(f"check {checks[-1]} failed: {data.description or ''}".strip())
-        elif event.event_type == DagsterEventType.STEP_FAILURE:
-            steps.append(event.step_key)
-            step_errors.append(f"step {event.step_key}: {_message(data.error)}")
-        else:
-            if event.event_type == DagsterEventType.RUN_FAILURE:
+        elif kind == DagsterEventType.ENGINE_EVENT:
+            if any(word in (event.message or "") for word in _CRASH_WORDS):
+                run_errors.append(event.message.removeprefix("[DagsterApiServer] "))
+        else:  # RESOURCE_INIT_FAILURE, RUN_FAILURE
+            if kind == DagsterEventType.RUN_FAILURE:
                 failed_at = entry.timestamp
             error = getattr(data, "error", None)
             run_errors.append(_message(error) if error else (event.message or ""))
+    steps += list(started)  # started and never finished: the worker died in them
     errors = [e for e in dict.fromkeys(step_errors or run_errors) if e]
     return {
         "time": _iso(failed_at or datetime.now(UTC).timestamp()),
@@ -85,14 +98,21 @@ def failure_record(
         "error": _clip("\n".join(errors) or "the run failed without an error"),
         "will_retry": tags.get(WILL_RETRY_TAG) == "true",
         "retry_number": int(tags.get(RETRY_NUMBER_TAG, 0)),
-        "started_by": tags.get("kam/started_by")
-        or (
-            f"schedule {tags['dagster/schedule_name']}" if "dagster/schedule_name" in tags else None
-        )
-        or "dagster",
+        "started_by": started_by(tags),
         "reported_by": reported_by,
         "data_dir": str(data_dir),
     }
+
+
+def started_by(tags: Mapping[str, str]) -> str:
+    """Who started a run, from its tags: `kam refresh`, the schedule, a retry, or someone."""
+    if STARTED_BY_TAG in tags:
+        return tags[STARTED_BY_TAG]
+    if "dagster/schedule_name" in tags:
+        return f"schedule {tags['dagster/schedule_name']}"
+    if RETRY_NUMBER_TAG in tags:
+        return f"automatic retry {tags[RETRY_NUMBER_TAG]}"
+    return "dagster"
 
 
 def config_failure_record(error: str, *, reported_by: str, data_dir: Path) -> dict[str, Any]:

@@ -14,12 +14,17 @@ import fcntl
 import json
 import os
 import socket
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO
 
 LOCK_NAME = ".refresh.lock"
+# A run worker killed mid-dbt leaves its dbt process running on its own for a while; the next
+# refresh (its automatic retry) waits this long for it to close the warehouse database.
+LEFTOVER_WAIT_SECONDS = 600.0
 
 
 class RefreshLockedError(RuntimeError):
@@ -68,6 +73,57 @@ class RefreshLock:
         return self._file is not None
 
 
+def wait_for_leftovers(db: Path, log: Callable[[str], None], timeout: float | None = None) -> None:
+    """Wait until no other process has the DuckDB file `db` open, or fail naming it.
+
+    With the refresh lock held, another process holding `db` is a leftover of a killed refresh
+    (its dbt child outlives it) or someone's open session on the working database.
+    """
+    timeout = LEFTOVER_WAIT_SECONDS if timeout is None else timeout
+    deadline = time.monotonic() + timeout
+    told = False
+    while (pid := db_opened_by(db)) is not None:
+        if time.monotonic() >= deadline:
+            raise RefreshLockedError(
+                f"{db} is still open in pid {pid} ({_command(pid)}) after {timeout:g} s: a "
+                "leftover of a killed refresh, or a session on the working database; close it "
+                "(BI tools read data/published, never data/warehouse)"
+            )
+        if not told:
+            log(f"waiting up to {timeout:g} s for pid {pid} ({_command(pid)}) to close {db}")
+            told = True
+        time.sleep(1.0)
+
+
+def db_opened_by(db: Path) -> int | None:
+    """The pid of another process holding a lock on `db` (DuckDB locks its open files), or None.
+
+    Read from /proc/locks rather than asked with F_GETLK: opening and closing the file here
+    would drop every POSIX lock this process holds on it. Not on Linux: None (no check).
+    """
+    try:
+        st = db.stat()
+        table = Path("/proc/locks").read_text()
+    except OSError:
+        return None
+    device = f"{os.major(st.st_dev):02x}:{os.minor(st.st_dev):02x}:{st.st_ino}"
+    for line in table.splitlines():
+        fields = line.split()
+        if len(fields) >= 6 and fields[1] != "->" and fields[5] == device:
+            pid = int(fields[4])
+            if pid != os.getpid():
+                return pid
+    return None
+
+
+def _command(pid: int) -> str:
+    try:
+        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return "command unknown"
+    return raw.replace(b"\0", b" ").decode(errors="replace").strip()[:120]
+
+
 def locked_message(path: Path, holder_text: str) -> str:
     try:
         h = json.loads(holder_text)
@@ -77,7 +133,7 @@ def locked_message(path: Path, holder_text: str) -> str:
     except (ValueError, KeyError, TypeError):
         who = "a process that has not written its details yet"
     return (
-        f"another refresh is running on this warehouse ({who}); holder lock {path}. "
+        f"another refresh is running on this warehouse ({who}; lock file {path}). "
         "Wait for it to finish: two refreshes must never write the warehouse at once."
     )
 

@@ -16,7 +16,13 @@ from dagster_dbt import DbtCliResource
 from packaging import version
 from pydantic import PrivateAttr
 
-from orchestration.refresh_lock import LOCK_NAME, RefreshLock, RefreshLockedError
+from orchestration.failures import started_by
+from orchestration.refresh_lock import (
+    LOCK_NAME,
+    RefreshLock,
+    RefreshLockedError,
+    wait_for_leftovers,
+)
 from orchestration.settings import DBT_PROJECT_DIR, Settings
 
 
@@ -38,8 +44,10 @@ class WarehouseResource(ConfigurableResource):
         lock = RefreshLock(settings.warehouse_dir / LOCK_NAME)
         run_id = context.run.run_id if context.run else None
         try:
-            lock.acquire(run_id, _started_by(context))
+            lock.acquire(run_id, started_by(context.run.tags if context.run else {}))
+            wait_for_leftovers(settings.warehouse_db, context.log.info if context.log else print)
         except RefreshLockedError:
+            lock.release()
             _do_not_retry(context)
             raise
         self._lock = lock
@@ -55,18 +63,6 @@ class WarehouseResource(ConfigurableResource):
         # The dbt subprocess reads its paths and limits from the environment (profiles.yml).
         os.environ.update(settings.dbt_env)
         return settings
-
-
-STARTED_BY_TAG = "kam/started_by"
-
-
-def _started_by(context: InitResourceContext) -> str:
-    tags = context.run.tags if context.run else {}
-    if STARTED_BY_TAG in tags:
-        return tags[STARTED_BY_TAG]
-    if "dagster/schedule_name" in tags:
-        return f"schedule {tags['dagster/schedule_name']}"
-    return "dagster"
 
 
 def _do_not_retry(context: InitResourceContext) -> None:

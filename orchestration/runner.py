@@ -10,10 +10,14 @@ from pathlib import Path
 
 from dagster import DagsterEventType, DagsterInstance
 
-from orchestration.failures import failure_record, failures_path, report_failure
+from orchestration.failures import (
+    STARTED_BY_TAG,
+    failure_record,
+    failures_path,
+    report_failure,
+)
 from orchestration.ops_config import load_ops_config
 from orchestration.publish import current_publication
-from orchestration.resources import STARTED_BY_TAG
 from orchestration.settings import Settings
 
 

@@ -79,3 +79,37 @@ def test_failures_before_any_run_have_no_run_id_and_are_all_kept(settings):
             AlertsConfig(),
         )
     assert [(r["run_id"], r["error"]) for r in lines(settings)] == [(None, "bad cron")] * 2
+
+
+def test_a_killed_run_worker_is_described_by_the_code_servers_explanation(settings):
+    from dagster import DagsterInstance, job, op
+
+    from orchestration.failures import failure_record
+
+    @op
+    def step():
+        pass
+
+    @job
+    def refresh():
+        step()
+
+    instance = DagsterInstance.ephemeral()
+    run = instance.create_run_for_job(refresh, tags={"dagster/schedule_name": "nightly_refresh"})
+    # What the code server reports when the process of a run dies (see DagsterApiServer).
+    instance.report_engine_event(
+        f"[DagsterApiServer] Run execution process for {run.run_id} was terminated by signal 9 "
+        "(SIGKILL).",
+        run,
+    )
+    instance.report_run_failed(run)
+
+    rec = failure_record(instance, run.run_id, reported_by="test", data_dir=settings.data_dir)
+    assert rec["error"].startswith(
+        f"Run execution process for {run.run_id} was terminated by signal 9"
+    )
+    assert (rec["job"], rec["started_by"], rec["failed_steps"]) == (
+        "refresh",
+        "schedule nightly_refresh",
+        [],
+    )

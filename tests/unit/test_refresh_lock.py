@@ -11,7 +11,14 @@ import pytest
 from dagster import DagsterInstance, asset, materialize
 from dagster._core.storage.tags import MAX_RETRIES_TAG
 
-from orchestration.refresh_lock import LOCK_NAME, RefreshLock, RefreshLockedError, holder
+from orchestration.refresh_lock import (
+    LOCK_NAME,
+    RefreshLock,
+    RefreshLockedError,
+    db_opened_by,
+    holder,
+    wait_for_leftovers,
+)
 from orchestration.resources import WarehouseResource
 
 HOLD = """
@@ -107,3 +114,46 @@ def test_a_run_while_another_refresh_runs_fails_before_any_step_and_is_not_retri
     assert error.cls_name == "RefreshLockedError"
     assert f"pid {proc.pid}" in error.message
     assert instance.get_run_by_id(result.run_id).tags[MAX_RETRIES_TAG] == "0"
+
+
+OPEN_DB = """
+import duckdb, sys, time
+con = duckdb.connect(sys.argv[1])
+print("open", flush=True)
+time.sleep(float(sys.argv[2]))
+"""
+
+
+def open_db_in_other_process(db, seconds: float):
+    proc = subprocess.Popen(
+        [sys.executable, "-c", OPEN_DB, str(db), str(seconds)], stdout=subprocess.PIPE, text=True
+    )
+    assert proc.stdout.readline().strip() == "open"
+    return proc
+
+
+def test_waits_for_a_leftover_process_to_close_the_warehouse_db(settings):
+    proc = open_db_in_other_process(settings.warehouse_db, 1.5)
+    assert db_opened_by(settings.warehouse_db) == proc.pid
+    said = []
+    wait_for_leftovers(settings.warehouse_db, said.append, timeout=30)
+    assert db_opened_by(settings.warehouse_db) is None
+    assert said and f"pid {proc.pid}" in said[0]
+    proc.wait()
+
+
+def test_gives_up_on_a_db_that_stays_open_naming_the_process(settings):
+    proc = open_db_in_other_process(settings.warehouse_db, 30)
+    try:
+        with pytest.raises(RefreshLockedError, match=f"still open in pid {proc.pid} \\(.*python"):
+            wait_for_leftovers(settings.warehouse_db, lambda _: None, timeout=0.5)
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def test_this_process_own_connection_is_not_a_leftover(settings):
+    import duckdb
+
+    with duckdb.connect(str(settings.warehouse_db)):
+        assert db_opened_by(settings.warehouse_db) is None
