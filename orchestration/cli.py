@@ -114,7 +114,7 @@ def status(as_json: bool) -> None:
     from orchestration.ops_config import load_ops_config
     from orchestration.status import collect_status, render
 
-    info = collect_status(Settings.load(), load_ops_config().freshness)
+    info = collect_status(Settings.load(), load_ops_config())
     click.echo(json.dumps(info, indent=2) if as_json else render(info))
 
 

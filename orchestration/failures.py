@@ -12,6 +12,7 @@ from __future__ import annotations
 import fcntl
 import json
 import logging
+import re
 import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -197,10 +198,15 @@ def _tail(f) -> bytes:
     return f.read()
 
 
+_MODULE_PATH = re.compile(r"^(?:[A-Za-z_]\w*\.)+(?=\w+: )")
+
+
 def _message(error) -> str:
+    """The error's own message, class name without its module path (`IngestError: ...`)."""
     if error is None:
         return "unknown error"
-    return (error.cause.message if error.cause else error.message).strip()
+    text = (error.cause.message if error.cause else error.message).strip()
+    return _MODULE_PATH.sub("", text)
 
 
 def _clip(text: str) -> str:

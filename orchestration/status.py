@@ -7,6 +7,7 @@ files: cheap enough for a monitoring probe, and it never touches the refresh loc
 from __future__ import annotations
 
 import json
+import os
 import time
 from datetime import datetime
 from pathlib import Path
@@ -15,16 +16,15 @@ from typing import Any
 from orchestration.failures import last_failure
 from orchestration.freshness import source_freshness
 from orchestration.ingest.contracts import load_contracts
-from orchestration.ops_config import FreshnessConfig
+from orchestration.ops_config import OpsConfig, ScheduleConfig
 from orchestration.publish import current_publication, publications
 from orchestration.refresh_lock import LOCK_NAME, holder
 from orchestration.settings import Settings
 
 
-def collect_status(
-    settings: Settings, freshness: FreshnessConfig, now: float | None = None
-) -> dict[str, Any]:
+def collect_status(settings: Settings, ops: OpsConfig, now: float | None = None) -> dict[str, Any]:
     now = time.time() if now is None else now
+    freshness = ops.freshness
     pubs = publications(settings.published_dir)
     newest = _publication(pubs[-1], now) if pubs else None
     current_path = current_publication(settings.published_dir)
@@ -41,11 +41,42 @@ def collect_status(
         "current_is_newest": bool(current and newest and current["name"] == newest["name"]),
         "last_failure": failure,
         "refreshing": holder(settings.warehouse_dir / LOCK_NAME),
+        "schedule": _schedule(ops.schedule, now),
         "freshness": [
             source_freshness(settings.raw_dir, c, freshness.max_age_days(name), now).to_dict()
             for name, c in sorted(load_contracts().items())
         ],
     }
+
+
+def _schedule(config: ScheduleConfig, now: float) -> dict[str, Any]:
+    """The configured schedule, its next tick, and, with DAGSTER_HOME set, whether the
+    instance has it running (a start or stop in the UI overrides `enabled`)."""
+    from dagster._utils.schedules import cron_string_iterator
+
+    next_tick = next(cron_string_iterator(now, config.cron, config.timezone))
+    return {
+        "cron": config.cron,
+        "timezone": config.timezone,
+        "next_run": next_tick.isoformat(),
+        "state": _instance_schedule_state() or ("RUNNING" if config.enabled else "STOPPED"),
+    }
+
+
+def _instance_schedule_state() -> str | None:
+    if not os.environ.get("DAGSTER_HOME"):
+        return None
+    try:
+        from dagster import DagsterInstance
+        from dagster._core.scheduler.instigation import InstigatorType
+
+        with DagsterInstance.get() as instance:
+            for state in instance.all_instigator_state(instigator_type=InstigatorType.SCHEDULE):
+                if state.name == "nightly_refresh":
+                    return state.status.value
+    except Exception:  # status must work even when the instance does not
+        return None
+    return None
 
 
 def _publication(path: Path, now: float) -> dict[str, Any]:
@@ -101,6 +132,11 @@ def render(status: dict[str, Any]) -> str:
                 f"published {_when(current.get('published_at'))}"
             )
     lines += _failure_lines(status["last_failure"])
+    sched = status["schedule"]
+    lines.append(
+        f"schedule      {sched['state'].lower()}: '{sched['cron']}' {sched['timezone']}, "
+        f"next {_in_zone(sched['next_run'], sched['timezone'])}"
+    )
     if h := status["refreshing"]:
         lines.append(
             f"refreshing    now: pid {h.get('pid')}, since {_when(h.get('started_at'))}"
@@ -174,6 +210,12 @@ def _when(iso: str | None) -> str:
         return datetime.fromisoformat(iso).astimezone().strftime("%Y-%m-%d %H:%M %Z")
     except ValueError:
         return iso
+
+
+def _in_zone(iso: str, zone: str) -> str:
+    from zoneinfo import ZoneInfo
+
+    return datetime.fromisoformat(iso).astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M %Z")
 
 
 def _ago(hours: float | None) -> str:

@@ -30,12 +30,15 @@ def status(*args: str):
     return result.output
 
 
-def test_nothing_published_yet_is_said_plainly(settings):
+def test_nothing_published_yet_is_said_plainly(settings, monkeypatch):
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
     out = status()
     assert "nothing was ever published" in out
     assert "last failure  none recorded" in out
+    assert "schedule      running: '0 2 * * *' Europe/Zurich, next " in out
     data = json.loads(status("--json"))
     assert data["last_publication"] is None and data["current"] is None
+    assert data["schedule"]["next_run"].endswith(("T02:00:00+01:00", "T02:00:00+02:00"))
 
 
 def test_rolled_back_current_failure_and_row_counts(settings, write_raw):
