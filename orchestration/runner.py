@@ -96,7 +96,7 @@ def _failure_text(result) -> str:
             problems.append(f"step {event.step_key}: {message}")
         elif event.event_type == DagsterEventType.ASSET_CHECK_EVALUATION:
             data = event.event_specific_data
-            if not data.passed:
+            if not data.passed and data.severity.value == "ERROR":  # WARN: freshness etc.
                 detail = data.description or ""
                 problems.append(f"check {data.asset_check_key.to_user_string()} failed {detail}")
     if not problems and (failure := result.get_run_failure_event()) is not None:

@@ -16,8 +16,8 @@ def refresh_schedule(config: ScheduleConfig) -> ScheduleDefinition:
         default_status=(
             DefaultScheduleStatus.RUNNING if config.enabled else DefaultScheduleStatus.STOPPED
         ),
-        description=f"Full refresh at '{config.cron}' ({config.timezone}); "
-        "config/warehouse.yml schedule:",
+        description=f"Full refresh (job kam_refresh) at '{config.cron}' in {config.timezone}; "
+        "set in config/warehouse.yml, section schedule.",
     )
 
 

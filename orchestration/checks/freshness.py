@@ -48,6 +48,8 @@ def raw_files_freshness(
     for key in sorted(context.selected_asset_check_keys, key=lambda k: k.asset_key.path):
         source = key.asset_key.path[-1]
         f = source_freshness(settings.raw_dir, contracts[source], limits.max_age_days(source))
+        if not f.fresh:  # shown among the progress lines of `kam refresh`
+            context.log.warning(f"freshness WARNING: {describe(f)}")
         yield AssetCheckResult(
             asset_key=key.asset_key,
             check_name=FRESHNESS_CHECK,

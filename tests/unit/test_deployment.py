@@ -23,6 +23,7 @@ def test_dagster_yaml_gives_a_persistent_queue_of_one_with_crash_retries(tmp_pat
         assert instance.run_monitoring_enabled
         assert instance.run_monitoring_max_runtime_seconds == 4 * 3600
         assert instance.get_settings("telemetry")["enabled"] is False
+        assert instance.get_settings("nux")["enabled"] is False
 
 
 def test_failure_sensor_is_registered_and_runs_without_a_click():
