@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dagster import DagsterEventType, DagsterInstance
+from dagster._core.storage.tags import MAX_RETRIES_TAG
 
 from orchestration.failures import (
     STARTED_BY_TAG,
@@ -57,7 +58,9 @@ def run_refresh(instance: DagsterInstance | None = None) -> RefreshOutcome:
             instance=instance,
             raise_on_error=False,
             run_config={"loggers": {"progress": {"config": {"log_level": "INFO"}}}},
-            tags={STARTED_BY_TAG: "kam refresh"},
+            # Never retried by a daemon that shares DAGSTER_HOME: it could not re-execute an
+            # in-process run, and the record would promise a retry.
+            tags={STARTED_BY_TAG: "kam refresh", MAX_RETRIES_TAG: "0"},
         )
     run_finished = time.time()
     windows = _step_windows(instance, result.run_id)
@@ -83,7 +86,10 @@ def run_refresh(instance: DagsterInstance | None = None) -> RefreshOutcome:
 def _record_failure(instance: DagsterInstance, run_id: str, settings: Settings) -> str:
     """The same record the daemon's failure sensor writes: no daemon watches this run."""
     record = failure_record(instance, run_id, reported_by="kam refresh", data_dir=settings.data_dir)
-    reported = report_failure(settings, record, load_ops_config().alerts)
+    try:
+        reported = report_failure(settings, record, load_ops_config().alerts)
+    except OSError as e:  # a full disk must not hide the refresh's own error
+        return f"failure NOT recorded in {failures_path(settings)}: {e}"
     return f"failure recorded in {failures_path(settings)}; webhook {reported.webhook}"
 
 
