@@ -4,7 +4,8 @@ Dagster's run queue keeps the daemon's runs apart, but `kam refresh` runs on an 
 own (or none), so the warehouse itself is locked for the whole run, whoever started it. The
 kernel drops a flock when its process ends, however it ends: the lock of a killed or crashed
 refresh never blocks the next one. The file only says who holds it (pid, start, run id), for
-the message a second refresh fails with.
+the message a second refresh fails with. The one thing that can outlive a killed refresh is its
+dbt process: the next refresh waits (bounded) until it has closed the warehouse database.
 """
 
 from __future__ import annotations
@@ -67,10 +68,6 @@ class RefreshLock:
             self._file.truncate(0)  # nobody holds it now
         self._file.close()  # closing drops the flock
         self._file = None
-
-    @property
-    def held(self) -> bool:
-        return self._file is not None
 
 
 def wait_for_leftovers(db: Path, log: Callable[[str], None], timeout: float | None = None) -> None:
