@@ -120,16 +120,19 @@ def _run_refresh(timings_json: Path | None, full: bool) -> None:
     entered = time.time()
     from orchestration.costing.sources import validate_sources
     from orchestration.kam.config import KamConfigError, load_kam_config
+    from orchestration.ops_config import OpsConfigError, load_ops_config
     from orchestration.runner import run_refresh
 
     settings = Settings.load()
     try:  # fail fast, before any work: the scoring matrix and lifecycle rules, the sources
+        load_ops_config()
         load_kam_config(settings.scoring_config, settings.lifecycle_config)
         if problems := validate_sources(settings.activity_rates_file):
             raise KamConfigError("invalid source declarations:\n  " + "\n  ".join(problems))
-    except KamConfigError as e:
+    except (KamConfigError, OpsConfigError) as e:
         click.echo(f"refresh FAILED before it started: {e}", err=True)
         click.echo("published/current unchanged", err=True)
+        click.echo(_record_config_failure(settings, str(e)), err=True)
         sys.exit(1)
     click.echo(
         f"refreshing {settings.data_dir} (reporting currency {settings.reporting_currency}"
@@ -142,6 +145,7 @@ def _run_refresh(timings_json: Path | None, full: bool) -> None:
     if not outcome.success:
         click.echo(f"\nrefresh FAILED: {outcome.error}", err=True)
         click.echo(f"full log: {outcome.log_file}", err=True)
+        click.echo(outcome.failure_report, err=True)
         click.echo(
             f"published/current unchanged: {outcome.current or 'nothing published yet'}", err=True
         )
@@ -150,6 +154,27 @@ def _run_refresh(timings_json: Path | None, full: bool) -> None:
         click.echo(f"{seconds:8.1f} s  {step}", err=True)
     click.echo(f"published {outcome.current} in {outcome.seconds:.1f} s")
     _exit_now(0)
+
+
+def _record_config_failure(settings: Settings, error: str) -> str:
+    """An unattended `kam refresh` (cron) that stops on its configuration is a failure too."""
+    from orchestration.failures import config_failure_record, failures_path, report_failure
+    from orchestration.ops_config import load_alerts_config
+
+    record = config_failure_record(error, reported_by="kam refresh", data_dir=settings.data_dir)
+    reported = report_failure(settings, record, load_alerts_config())
+    return f"failure recorded in {failures_path(settings)}; webhook {reported.webhook}"
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the status as JSON (for machines).")
+def status(as_json: bool) -> None:
+    """Last publication, whether `current` is the newest, last failure, row counts, freshness."""
+    from orchestration.ops_config import load_ops_config
+    from orchestration.status import collect_status, render
+
+    info = collect_status(Settings.load(), load_ops_config())
+    click.echo(json.dumps(info, indent=2) if as_json else render(info))
 
 
 _FAST_EXIT = False  # set by the `kam` program itself (run()), never under click's CliRunner

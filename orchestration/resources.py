@@ -10,11 +10,23 @@ from functools import cached_property
 from importlib import metadata
 from pathlib import Path
 
-from dagster import ConfigurableResource
+from dagster import ConfigurableResource, InitResourceContext
+from dagster._core.storage.tags import MAX_RETRIES_TAG
 from dagster_dbt import DbtCliResource
 from packaging import version
+from pydantic import PrivateAttr
 
+from orchestration.failures import started_by
+from orchestration.refresh_lock import (
+    LOCK_NAME,
+    RefreshLock,
+    RefreshLockedError,
+    wait_for_leftovers,
+)
 from orchestration.settings import DBT_PROJECT_DIR, Settings
+
+# A run with this tag rebuilds from scratch (`kam refresh --full`; from the UI: add the tag).
+FULL_REBUILD_TAG = "kam/full_rebuild"
 
 
 class WarehouseResource(ConfigurableResource):
@@ -22,7 +34,36 @@ class WarehouseResource(ConfigurableResource):
 
     Read from config/warehouse.yml and KAM_* environment variables at run time, so one code
     location serves the sample, tests and benchmarks alike.
+
+    A run holds the warehouse's refresh lock from resource setup to teardown: with the
+    in-process executor that is once per run, around all of its steps. A second refresh,
+    from the daemon or `kam refresh`, fails before its first step, naming the holder.
     """
+
+    _lock: RefreshLock | None = PrivateAttr(default=None)
+
+    def setup_for_execution(self, context: InitResourceContext) -> None:
+        settings = Settings.load()
+        lock = RefreshLock(settings.warehouse_dir / LOCK_NAME)
+        run_id = context.run.run_id if context.run else None
+        try:
+            lock.acquire(run_id, started_by(context.run.tags if context.run else {}))
+            wait_for_leftovers(settings.warehouse_db, context.log.info if context.log else print)
+        except RefreshLockedError:
+            lock.release()
+            _do_not_retry(context)
+            raise
+        self._lock = lock
+        if context.run is not None and context.run.tags.get(FULL_REBUILD_TAG) == "true":
+            # Under the lock: no other refresh can be reading what is forgotten here.
+            from orchestration.incremental.runs import reset_warehouse
+
+            reset_warehouse(settings)
+
+    def teardown_after_execution(self, context: InitResourceContext) -> None:
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
 
     def settings(self) -> Settings:
         settings = Settings.load()
@@ -30,6 +71,12 @@ class WarehouseResource(ConfigurableResource):
         # The dbt subprocess reads its paths and limits from the environment (profiles.yml).
         os.environ.update(settings.dbt_env)
         return settings
+
+
+def _do_not_retry(context: InitResourceContext) -> None:
+    """A run turned away by the lock is not retried: the holder is doing the refresh already."""
+    if context.instance is not None and context.run is not None:
+        context.instance.add_run_tags(context.run.run_id, {MAX_RETRIES_TAG: "0"})
 
 
 def dbt_executable() -> str:

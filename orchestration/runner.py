@@ -9,9 +9,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dagster import DagsterEventType, DagsterInstance
+from dagster._core.storage.tags import MAX_RETRIES_TAG
 
-from orchestration.incremental.runs import reset_warehouse
+from orchestration.failures import (
+    STARTED_BY_TAG,
+    failure_record,
+    failures_path,
+    report_failure,
+)
+from orchestration.ops_config import load_ops_config
 from orchestration.publish import current_publication
+from orchestration.resources import FULL_REBUILD_TAG
 from orchestration.settings import Settings
 
 
@@ -28,18 +36,19 @@ class RefreshOutcome:
     timeline: dict[str, float] = field(default_factory=dict)
     step_windows: dict[str, tuple[float, float]] = field(default_factory=dict)
     run_id: str | None = None
+    # Where a failure was recorded, and what became of the webhook (None: the run succeeded).
+    failure_report: str | None = None
 
 
 def run_refresh(instance: DagsterInstance | None = None, full: bool = False) -> RefreshOutcome:
-    """Run the refresh job; `full` rebuilds from scratch (see incremental.runs.reset_warehouse)."""
+    """Run the refresh job; `full` rebuilds from scratch (the run forgets everything ingested
+    and built once it holds the warehouse lock: incremental.runs.reset_warehouse)."""
     called = time.time()
     started = time.monotonic()
     from orchestration.definitions import defs
 
     definitions_loaded = time.time()
     settings = Settings.load()
-    if full:
-        reset_warehouse(settings)
     instance = instance or (
         DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else DagsterInstance.ephemeral()
     )
@@ -52,9 +61,17 @@ def run_refresh(instance: DagsterInstance | None = None, full: bool = False) -> 
             instance=instance,
             raise_on_error=False,
             run_config={"loggers": {"progress": {"config": {"log_level": "INFO"}}}},
+            # Never retried by a daemon that shares DAGSTER_HOME: it could not re-execute an
+            # in-process run, and the record would promise a retry.
+            tags={
+                STARTED_BY_TAG: "kam refresh",
+                MAX_RETRIES_TAG: "0",
+                **({FULL_REBUILD_TAG: "true"} if full else {}),
+            },
         )
     run_finished = time.time()
     windows = _step_windows(instance, result.run_id)
+    report = None if result.success else _record_failure(instance, result.run_id, settings)
     return RefreshOutcome(
         success=result.success,
         seconds=time.monotonic() - started,
@@ -69,7 +86,18 @@ def run_refresh(instance: DagsterInstance | None = None, full: bool = False) -> 
         },
         step_windows=windows,
         run_id=result.run_id,
+        failure_report=report,
     )
+
+
+def _record_failure(instance: DagsterInstance, run_id: str, settings: Settings) -> str:
+    """The same record the daemon's failure sensor writes: no daemon watches this run."""
+    record = failure_record(instance, run_id, reported_by="kam refresh", data_dir=settings.data_dir)
+    try:
+        reported = report_failure(settings, record, load_ops_config().alerts)
+    except OSError as e:  # a full disk must not hide the refresh's own error
+        return f"failure NOT recorded in {failures_path(settings)}: {e}"
+    return f"failure recorded in {failures_path(settings)}; webhook {reported.webhook}"
 
 
 def _failure_text(result) -> str:
@@ -81,9 +109,13 @@ def _failure_text(result) -> str:
             problems.append(f"step {event.step_key}: {message}")
         elif event.event_type == DagsterEventType.ASSET_CHECK_EVALUATION:
             data = event.event_specific_data
-            if not data.passed:
+            if not data.passed and data.severity.value == "ERROR":  # WARN: freshness etc.
                 detail = data.description or ""
                 problems.append(f"check {data.asset_check_key.to_user_string()} failed {detail}")
+    if not problems and (failure := result.get_run_failure_event()) is not None:
+        err = failure.event_specific_data.error  # failed outside any step: resources (lock)
+        if err is not None:
+            problems.append((err.cause.message if err.cause else err.message).strip())
     return "\n  ".join(["", *problems]) if problems else "the run did not succeed"
 
 

@@ -60,3 +60,48 @@ def base_sources(write_raw) -> None:
         + "C2;Société Générale de Pièces;;;FR;EUR;15.03.2021;60;;\n",
         encoding="cp1252",
     )
+
+
+class WebhookSink:
+    """A local HTTP server (127.0.0.1, a free port) that keeps every JSON body POSTed to it."""
+
+    def __init__(self) -> None:
+        import http.server
+        import json
+        import threading
+
+        sink = self
+        self.received: list[dict] = []
+        self.status = 200
+        self.delay = 0.0
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                import time
+
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                time.sleep(sink.delay)
+                sink.received.append(json.loads(body))
+                self.send_response(sink.status)
+                self.end_headers()
+
+            def log_message(self, *args) -> None:  # keep test output quiet
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def webhook(monkeypatch: pytest.MonkeyPatch):
+    """A webhook receiver, configured through KAM_ALERT_WEBHOOK_URL."""
+    sink = WebhookSink()
+    monkeypatch.setenv("KAM_ALERT_WEBHOOK_URL", sink.url)
+    yield sink
+    sink.close()

@@ -23,8 +23,10 @@ def test_every_mart_has_a_blocking_gx_check_and_dbt_tests_are_checks():
         assert f"{mart}:gx_{mart}" in checks
     assert "key_account_value:assert_revenue_reconciles_to_invoice_lines" in checks
     assert "erp/invoice_lines:raw_rows_reconcile" in checks
-    blocking = [s for s in defs.asset_checks if getattr(s, "check_specs", None)]
-    assert all(spec.blocking for d in blocking for spec in d.check_specs)
+    specs = [spec for d in defs.asset_checks for spec in getattr(d, "check_specs", ())]
+    # Every check blocks publishing, except the freshness warnings on the raw drops.
+    assert all(spec.blocking for spec in specs if spec.name != "raw_files_fresh")
+    assert not any(spec.blocking for spec in specs if spec.name == "raw_files_fresh")
 
 
 def test_refresh_job_and_nightly_schedule_exist():

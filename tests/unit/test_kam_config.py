@@ -192,7 +192,10 @@ def test_refresh_stops_before_any_work_on_an_invalid_matrix(data_root, tmp_path,
     assert result.exit_code == 1
     assert f"{path}: criteria: weights sum to 0.9" in result.output
     assert "published/current unchanged" in result.output
-    assert not (data_root / "warehouse").exists()  # nothing ran
+    # Nothing ran; only the failure is recorded (data/warehouse/logs/failures.jsonl).
+    warehouse = data_root / "warehouse"
+    written = [str(p.relative_to(warehouse)) for p in warehouse.rglob("*") if p.is_file()]
+    assert written == ["logs/failures.jsonl"]
     assert not (data_root / "published").exists()
 
 

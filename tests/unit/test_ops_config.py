@@ -1,0 +1,101 @@
+"""config/warehouse.yml schedule/alerts/freshness: defaults, validation, KAM_* overrides."""
+
+from pathlib import Path
+
+import pytest
+from dagster import DefaultScheduleStatus
+
+from orchestration.ops_config import OpsConfigError, load_ops_config
+from orchestration.schedules import refresh_schedule
+
+SOURCES = {"invoice_lines", "customers", "exchange_rates"}
+
+
+def config(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "warehouse.yml"
+    path.write_text("reporting_currency: CHF\n" + text, encoding="utf-8")
+    return path
+
+
+def load(path: Path, **env: str):
+    return load_ops_config(path, env=env, known_sources=SOURCES)
+
+
+def test_repository_config_schedules_the_refresh_at_two_in_zurich():
+    cfg = load_ops_config(env={})
+    schedule = refresh_schedule(cfg.schedule)
+    assert (schedule.cron_schedule, schedule.execution_timezone) == ("0 2 * * *", "Europe/Zurich")
+    assert schedule.default_status == DefaultScheduleStatus.RUNNING
+    assert schedule.job_name == "kam_refresh"
+    assert cfg.freshness.max_age_days("exchange_rates") == 35
+    assert cfg.freshness.max_age_days("invoice_lines") == cfg.freshness.default_max_age_days
+
+
+def test_missing_sections_take_the_defaults(tmp_path):
+    cfg = load(config(tmp_path, ""))
+    assert (cfg.schedule.cron, cfg.schedule.timezone, cfg.schedule.enabled) == (
+        "0 2 * * *",
+        "Europe/Zurich",
+        True,
+    )
+    assert cfg.alerts.webhook_url is None
+
+
+def test_schedule_from_file_and_stopped_when_not_enabled(tmp_path):
+    path = config(tmp_path, "schedule: {cron: '30 5 * * 1-5', timezone: UTC, enabled: false}\n")
+    schedule = refresh_schedule(load(path).schedule)
+    assert (schedule.cron_schedule, schedule.execution_timezone) == ("30 5 * * 1-5", "UTC")
+    assert schedule.default_status == DefaultScheduleStatus.STOPPED
+
+
+@pytest.mark.parametrize(
+    ("section", "message"),
+    [
+        ("schedule: {cron: '0 25 * * *'}", "schedule.cron: '0 25 * * *' is not a cron schedule"),
+        ("schedule: {cron: '0 2 * *'}", "schedule.cron: '0 2 * *' is not a cron schedule"),
+        ("schedule: {timezone: Europe/Zürich}", "schedule.timezone: unknown timezone"),
+        ("schedule: {every: day}", "schedule.every: Extra inputs are not permitted"),
+        ("alerts: {webhook_url: 'ftp://x'}", "alerts.webhook_url: 'ftp://x' is not an http(s) URL"),
+        (
+            "freshness: {sources: {invoice_line: 3}}",
+            "freshness.sources.invoice_line: unknown source",
+        ),
+        (
+            "freshness: {sources: {customers: 0}}",
+            "freshness.sources: customers: must be a positive",
+        ),
+    ],
+)
+def test_invalid_settings_stop_with_the_file_and_the_key(tmp_path, section, message):
+    path = config(tmp_path, section + "\n")
+    with pytest.raises(OpsConfigError) as e:
+        load(path)
+    assert str(e.value).startswith(f"{path}: ")
+    assert message in str(e.value)
+
+
+def test_environment_overrides_and_names_the_variable_when_wrong(tmp_path):
+    path = config(tmp_path, "schedule: {cron: '0 2 * * *'}\nalerts: {webhook_url: 'http://a/b'}\n")
+    cfg = load(path, KAM_SCHEDULE_CRON="15 3 * * *", KAM_SCHEDULE_ENABLED="false")
+    assert (cfg.schedule.cron, cfg.schedule.enabled) == ("15 3 * * *", False)
+    assert load(path, KAM_ALERT_WEBHOOK_URL="").alerts.webhook_url is None
+    assert load(path, KAM_ALERT_WEBHOOK_URL="https://h/x").alerts.webhook_url == "https://h/x"
+    with pytest.raises(
+        OpsConfigError, match=r"KAM_SCHEDULE_TIMEZONE \(overrides .*schedule\.timezone"
+    ):
+        load(path, KAM_SCHEDULE_TIMEZONE="Mars/Olympus")
+
+
+def test_null_switches_a_source_off_and_the_default_covers_the_rest(tmp_path):
+    path = config(tmp_path, "freshness: {default_max_age_days: 2, sources: {customers: null}}\n")
+    freshness = load(path).freshness
+    assert freshness.max_age_days("customers") is None
+    assert freshness.max_age_days("invoice_lines") == 2
+
+
+def test_alerts_survive_a_broken_schedule_but_not_a_broken_url(tmp_path):
+    from orchestration.ops_config import load_alerts_config
+
+    path = config(tmp_path, "schedule: {cron: nonsense}\nalerts: {webhook_url: 'http://h/x'}\n")
+    assert load_alerts_config(path, env={}).webhook_url == "http://h/x"
+    assert load_alerts_config(path, env={"KAM_ALERT_WEBHOOK_URL": "nope"}).webhook_url is None

@@ -1,0 +1,85 @@
+"""`kam status`: publication, current pointer, last failure, row counts, freshness."""
+
+import json
+
+from click.testing import CliRunner
+
+from orchestration.cli import main
+from orchestration.failures import report_failure
+from orchestration.ops_config import AlertsConfig
+from orchestration.publish import switch_current
+from tests.conftest import RATES
+
+
+def publish_by_hand(settings, name: str, published_at: str, rows: int) -> None:
+    folder = settings.published_dir / name
+    folder.mkdir(parents=True)
+    manifest = {
+        "publication": name,
+        "run_id": f"{name[-8:]}-0000",
+        "published_at": published_at,
+        "tables": {"key_account_value": rows, "cost_to_serve": 2 * rows},
+    }
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    switch_current(settings.published_dir, name)
+
+
+def status(*args: str):
+    result = CliRunner().invoke(main, ["status", *args])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_nothing_published_yet_is_said_plainly(settings, monkeypatch):
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    out = status()
+    assert "nothing was ever published" in out
+    assert "last failure  none recorded" in out
+    assert "schedule      running: '0 2 * * *' Europe/Zurich, next " in out
+    data = json.loads(status("--json"))
+    assert data["last_publication"] is None and data["current"] is None
+    assert data["schedule"]["next_run"].endswith(("T02:00:00+01:00", "T02:00:00+02:00"))
+
+
+def test_rolled_back_current_failure_and_row_counts(settings, write_raw):
+    publish_by_hand(settings, "20250601T020000000000Z_aaaaaaaa", "2025-06-01T02:05:00+00:00", 10)
+    publish_by_hand(settings, "20250602T020000000000Z_bbbbbbbb", "2025-06-02T02:05:00+00:00", 1234)
+    switch_current(settings.published_dir, "20250601T020000000000Z_aaaaaaaa")  # rollback
+    report_failure(
+        settings,
+        {
+            "time": "2025-06-03T02:01:00+00:00",
+            "run_id": "cccccccc-1111",
+            "job": "kam_refresh",
+            "failed_steps": ["erp__invoice_lines"],
+            "failed_checks": [],
+            "error": "step erp__invoice_lines: IngestError: x.csv: wrong columns\nmore detail",
+        },
+        AlertsConfig(),
+    )
+    write_raw("exchange_rates", "rates.csv", RATES)
+
+    out = status()
+    assert "publication   20250602T020000000000Z_bbbbbbbb" in out
+    assert "current       -> 20250601T020000000000Z_aaaaaaaa  NOT the newest" in out
+    assert "after the last publication)  run cccccccc" in out
+    assert "  step erp__invoice_lines: IngestError: x.csv: wrong columns\n" in out
+    assert "more detail" not in out  # the first line only
+    assert "key_account_value 10" in out  # rows of current, not of the newest
+    assert "exchange_rates" in out and "NO FILES" in out
+
+    data = json.loads(status("--json"))
+    assert data["current_is_newest"] is False
+    assert data["current"]["tables"] == {"key_account_value": 10, "cost_to_serve": 20}
+    assert data["last_publication"]["tables"]["key_account_value"] == 1234
+    assert data["last_failure"]["run_id"] == "cccccccc-1111"
+    fresh = {f["source"]: f for f in data["freshness"]}
+    assert (
+        fresh["exchange_rates"]["status"] == "OK" and fresh["exchange_rates"]["max_age_days"] == 35
+    )
+    assert fresh["customers"]["status"] == "NO FILES"
+
+
+def test_current_is_the_newest_after_a_normal_night(settings):
+    publish_by_hand(settings, "20250601T020000000000Z_aaaaaaaa", "2025-06-01T02:05:00+00:00", 10)
+    assert "current       -> the newest publication" in status()
