@@ -15,6 +15,8 @@ from typing import Any
 
 from orchestration.failures import last_failure
 from orchestration.freshness import source_freshness
+from orchestration.incremental.pending import Footprint, read_pending
+from orchestration.incremental.runs import read_built
 from orchestration.ingest.contracts import load_contracts
 from orchestration.ops_config import OpsConfig, ScheduleConfig
 from orchestration.publish import current_publication, publications
@@ -41,11 +43,26 @@ def collect_status(settings: Settings, ops: OpsConfig, now: float | None = None)
         "current_is_newest": bool(current and newest and current["name"] == newest["name"]),
         "last_failure": failure,
         "refreshing": holder(settings.warehouse_dir / LOCK_NAME),
+        "incremental": _incremental(settings),
         "schedule": _schedule(ops.schedule, now),
         "freshness": [
             source_freshness(settings.raw_dir, c, freshness.max_age_days(name), now).to_dict()
             for name, c in sorted(load_contracts().items())
         ],
+    }
+
+
+def _incremental(settings: Settings) -> dict[str, Any]:
+    """What the last published run recomputed, and what waits for the next run."""
+    built = read_built(settings)
+    pending: Footprint = Footprint()
+    for fp in read_pending(settings).values():
+        pending.add(fp)
+    return {
+        "last_scope": built["scope"] if built else None,
+        "last_scope_reasons": (built or {}).get("reasons", [])[:5],
+        "as_of_date": (built or {}).get("as_of"),
+        "pending": pending.to_json() if pending else None,
     }
 
 
@@ -142,6 +159,7 @@ def render(status: dict[str, Any]) -> str:
             f"refreshing    now: pid {h.get('pid')}, since {_when(h.get('started_at'))}"
             f", by {h.get('started_by')}"
         )
+    lines += _incremental_lines(status["incremental"])
     if current and current.get("tables"):
         lines.append("rows (current)")
         lines += _two_columns([(t, _n(n)) for t, n in current["tables"].items()])
@@ -163,6 +181,33 @@ def render(status: dict[str, Any]) -> str:
             f"  {r[3]:>{widths[3]}}  {r[4]}"
         )
     return "\n".join(lines)
+
+
+def _incremental_lines(inc: dict[str, Any]) -> list[str]:
+    scope = inc["last_scope"]
+    if scope is None:
+        lines = ["last build    none: the next refresh rebuilds every month"]
+    elif scope["full"]:
+        why = "; ".join(inc["last_scope_reasons"]) or "requested"
+        lines = [f"last build    full rebuild ({why}), as-of {inc['as_of_date']}"]
+    else:
+        months = ", ".join(m[:7] for m in scope["months"]) or "no month changed"
+        lines = [
+            f"last build    {len(scope['months'])} month(s): {months}; as-of {inc['as_of_date']}"
+        ]
+    pending = inc["pending"]
+    if pending is None:
+        lines.append("pending       nothing: no change since the last publication")
+    elif pending["full"]:
+        lines.append("pending       a full rebuild (" + "; ".join(pending["reasons"][:3]) + ")")
+    else:
+        parts = [m[:7] for m in pending["months"]]
+        if pending["open_from"]:
+            parts.append(f"{pending['open_from'][:7]}..latest")
+        if pending["customers"]:
+            parts.append(f"months of {len(pending['customers'])} changed customer(s)")
+        lines.append("pending       " + ", ".join(parts) + " (recomputed by the next run)")
+    return lines
 
 
 def _failure_lines(failure: dict[str, Any] | None) -> list[str]:

@@ -83,3 +83,25 @@ def test_rolled_back_current_failure_and_row_counts(settings, write_raw):
 def test_current_is_the_newest_after_a_normal_night(settings):
     publish_by_hand(settings, "20250601T020000000000Z_aaaaaaaa", "2025-06-01T02:05:00+00:00", 10)
     assert "current       -> the newest publication" in status()
+
+
+def test_status_shows_the_last_scope_and_what_is_pending(settings, monkeypatch):
+    from datetime import date
+
+    from orchestration.incremental.pending import Footprint, add_pending
+
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    assert "last build    none: the next refresh rebuilds every month" in status()
+    built = {
+        "scope": {"full": False, "months": ["2025-11-01", "2025-12-01"]},
+        "as_of": "2025-12-31",
+    }
+    (settings.state_dir).mkdir(parents=True, exist_ok=True)
+    (settings.state_dir / "built.json").write_text(json.dumps(built))
+    add_pending(
+        settings, "invoice_lines", Footprint(months={date(2025, 3, 1)}, open_from=date(2025, 12, 1))
+    )
+    out = status()
+    assert "last build    2 month(s): 2025-11, 2025-12; as-of 2025-12-31" in out
+    assert "pending       2025-03, 2025-12..latest (recomputed by the next run)" in out
+    assert json.loads(status("--json"))["incremental"]["pending"]["months"] == ["2025-03-01"]
