@@ -1,65 +1,143 @@
 """Write-audit-publish, last step: copy validated marts into a new publication folder and flip
 `published/current` to it atomically.
 
-A publication is a folder `published/<UTC timestamp>_<run id>/` holding one Parquet file per
-table, `kam.duckdb` (a read-only serving copy, readable by older DuckDB versions that BI drivers
-bundle) and `manifest.json`. It is built under a hidden name and renamed when complete; then a
-new symlink replaces `current` in one rename(2). Readers never see a half-written publication,
-and a failed run never touches `current`.
+A publication is a folder `published/<UTC timestamp>_<run id>/` holding
+
+- `<mart>.parquet` for each small mart, `quarantine.parquet` and `ingest_summary.parquet`;
+- `<mart>/<YYYY-MM>.parquet` for each month-partitioned mart (cost_lines, cost_to_serve): one
+  file per month, in the mart's own row order;
+- `kam.duckdb`, the serving file (storage readable by the older DuckDB that BI drivers bundle):
+  the small marts as tables, the partitioned marts as views over this publication's month files
+  by absolute path, so a reader who attached it keeps reading exactly this publication;
+- `manifest.json`: row counts, the month files, the run's scope, what was carried over.
+
+A month-scoped run writes only its months from the working database; every other month file is
+hard-linked from the last publication the pipeline wrote (warehouse/state/last_publication, not
+`current`, which a rollback may point at an older one). Publication files are never modified
+in place, so publications can share them.
+
+The folder is built under a hidden name and renamed when complete; then a new symlink replaces
+`current` in one rename(2). Readers never see a half-written publication, and a failed run
+never touches `current`.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from pathlib import Path
 
+import duckdb
+
 from orchestration.duck import connect, quote_ident, quote_literal
+from orchestration.incremental.scope import RunScope
 from orchestration.settings import Settings
+
+log = logging.getLogger(__name__)
 
 CURRENT = "current"
 SERVING_DB = "kam.duckdb"
+MANIFEST = "manifest.json"
+LAST_PUBLICATION = "last_publication"  # in Settings.state_dir: name of the last one written
 # Serving file readable by DuckDB >= 1.0 (BI drivers often bundle older DuckDB than ours).
 SERVING_STORAGE_VERSION = "v1.0.0"
+PARQUET = "FORMAT parquet, COMPRESSION zstd"
+QUALITY_TABLES = ("quarantine", "ingest_summary")
+
+
+class PublishError(RuntimeError):
+    """Publishing (or a rollback) cannot go ahead; the message says why."""
+
+
+@dataclass(frozen=True)
+class MonthFile:
+    mart: str
+    month: date
+    rows: int
+    carried_from: Path | None = None  # publication folder it is hard-linked from
+
+    @property
+    def label(self) -> str:
+        return self.month.strftime("%Y-%m")
+
+    @property
+    def relative(self) -> str:
+        return f"{self.mart}/{self.label}.parquet"
 
 
 @dataclass(frozen=True)
 class Publication:
     path: Path
-    row_counts: dict[str, int]
+    row_counts: dict[str, int]  # every published table, partitioned marts in total
+    written_months: dict[str, list[str]] = field(default_factory=dict)
+    carried_months: dict[str, list[str]] = field(default_factory=dict)
 
 
-def publish(settings: Settings, marts: list[str], run_id: str) -> Publication:
+def publish(
+    settings: Settings,
+    marts: list[str],
+    run_id: str,
+    partitioned: dict[str, str] | None = None,
+    scope: RunScope | None = None,
+) -> Publication:
+    """Publish `marts` from the working database; `partitioned` maps mart -> month column."""
+    partitioned = {m: c for m, c in (partitioned or {}).items() if m in marts}
+    scope = scope or RunScope.everything()
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     name = f"{stamp}_{run_id[:8]}"
     staging = settings.published_dir / f".{name}.partial"
     final = settings.published_dir / name
+    base = last_publication(settings)
     staging.mkdir(parents=True)
+    # The serving views name the final folder; DuckDB binds a view when it is created, so the
+    # final name resolves to the staging folder while it is built (a symlink, which
+    # `publications()` and `current` never take for a publication).
     try:
-        row_counts = _write_tables(settings, marts, staging)
+        final.symlink_to(staging.name, target_is_directory=True)
+        row_counts, months = _write_content(
+            settings, marts, partitioned, scope, base, staging, final
+        )
         if settings.data_docs_dir.exists():
             shutil.copytree(settings.data_docs_dir, staging / "data_docs")
-        manifest = {
-            "publication": name,
-            "run_id": run_id,
-            "published_at": datetime.now(UTC).isoformat(),
-            "reporting_currency": settings.reporting_currency,
-            "tables": row_counts,
-        }
-        (staging / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+        manifest = _manifest(settings, name, run_id, scope, base, row_counts, months, partitioned)
+        (staging / MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+        final.unlink()
         staging.rename(final)
+        _verify(settings, final, manifest)
     except BaseException:
+        if final.is_symlink():
+            final.unlink()
+        elif final.is_dir():  # built and renamed, but the read-back check failed
+            shutil.rmtree(final, ignore_errors=True)
         shutil.rmtree(staging, ignore_errors=True)
         raise
+    _record_last_publication(settings, name)
     switch_current(settings.published_dir, name)
-    prune(settings.published_dir, keep=settings.publications_to_keep)
-    return Publication(final, row_counts)
+    prune(settings.published_dir, keep=settings.publications_to_keep, also_keep=final)
+    written = {
+        m: [f.label for f in months if f.mart == m and not f.carried_from] for m in partitioned
+    }
+    carried = {m: [f.label for f in months if f.mart == m and f.carried_from] for m in partitioned}
+    return Publication(final, row_counts, written, carried)
 
 
-def _write_tables(settings: Settings, marts: list[str], folder: Path) -> dict[str, int]:
+# --- content ---------------------------------------------------------------------------------
+
+
+def _write_content(
+    settings: Settings,
+    marts: list[str],
+    partitioned: dict[str, str],
+    scope: RunScope,
+    base: Path | None,
+    folder: Path,
+    final: Path,
+) -> tuple[dict[str, int], list[MonthFile]]:
     con = connect(settings)
     try:
         con.execute(f"ATTACH {quote_literal(str(settings.warehouse_db))} AS work (READ_ONLY)")
@@ -68,37 +146,165 @@ def _write_tables(settings: Settings, marts: list[str], folder: Path) -> dict[st
             f"ATTACH {quote_literal(str(folder / SERVING_DB))} AS serving "
             f"(STORAGE_VERSION '{SERVING_STORAGE_VERSION}')"
         )
-        counts = {}
-        for table in [*marts, "quarantine", "ingest_summary"]:
-            source = f"work.main.{quote_ident(table)}" if table in marts else quote_ident(table)
-            target = quote_literal(str(folder / f"{table}.parquet"))
-            con.execute(f"CREATE TABLE serving.{quote_ident(table)} AS SELECT * FROM {source}")
-            con.execute(
-                f"COPY serving.{quote_ident(table)} TO {target} (FORMAT parquet, COMPRESSION zstd)"
-            )
-            counts[table] = con.execute(
-                f"SELECT count(*) FROM serving.{quote_ident(table)}"
-            ).fetchone()[0]
+        base_months = _base_months(base)
+        months = [
+            f
+            for mart, column in partitioned.items()
+            for f in _plan_months(con, mart, column, scope, base, base_months.get(mart, {}))
+        ]
+        for mart in partitioned:
+            (folder / mart).mkdir()
+        to_write = [f for f in months if f.carried_from is None]
+        for f in months:
+            if f.carried_from is not None:
+                _link_or_copy(f.carried_from / f.relative, folder / f.relative)
+        # Month files are written in parallel (each COPY scans the working table for its month);
+        # the small tables go into the serving file meanwhile, on this thread's connection.
+        with ThreadPoolExecutor(max_workers=max(1, settings.threads)) as pool:
+            pending = [
+                pool.submit(_copy_month, con, partitioned[f.mart], f, folder) for f in to_write
+            ]
+            try:
+                counts = {
+                    table: _copy_table(con, table, marts, folder)
+                    for table in [*(m for m in marts if m not in partitioned), *QUALITY_TABLES]
+                }
+                for done in pending:
+                    done.result()
+            except BaseException:
+                for p in pending:
+                    p.cancel()
+                raise
+        for mart in partitioned:
+            files = [f for f in months if f.mart == mart]
+            _create_month_view(con, mart, files, final)
+            counts[mart] = sum(f.rows for f in files)
         con.execute("DETACH serving")
-        return counts
+        return counts, months
     finally:
         con.close()
 
 
-def _attach_quality_views(con, settings: Settings) -> None:
-    """Quarantined rows and per-source counts, published next to the marts for the controller."""
-    quarantine = quote_literal(str(settings.quarantine_dir / "*.parquet"))
-    ingested = quote_literal(str(settings.ingested_dir / "*.parquet"))
-    con.execute(
-        f"CREATE TEMP VIEW quarantine AS SELECT * FROM read_parquet({quarantine}) "
-        "ORDER BY source, source_file, source_row"
+def _copy_table(con: duckdb.DuckDBPyConnection, table: str, marts: list[str], folder: Path) -> int:
+    source = f"work.main.{quote_ident(table)}" if table in marts else quote_ident(table)
+    target = quote_literal(str(folder / f"{table}.parquet"))
+    con.execute(f"CREATE TABLE serving.{quote_ident(table)} AS SELECT * FROM {source}")
+    return con.execute(f"COPY serving.{quote_ident(table)} TO {target} ({PARQUET})").fetchone()[0]
+
+
+def _plan_months(
+    con: duckdb.DuckDBPyConnection,
+    mart: str,
+    column: str,
+    scope: RunScope,
+    base: Path | None,
+    base_rows: dict[str, int],
+) -> list[MonthFile]:
+    """One file per month of the working table: written, or carried over from `base`.
+
+    A month outside the scope is carried over only when `base` has its file with the same row
+    count; otherwise (a new month, a missing file, a count that moved) it is written afresh.
+    Months `base` had that the working table no longer has are not carried over.
+    """
+    rows = con.execute(
+        f"SELECT {quote_ident(column)}, count(*) FROM work.main.{quote_ident(mart)} "
+        "GROUP BY ALL ORDER BY 1 NULLS FIRST"
+    ).fetchall()
+    plan = []
+    for month, n in rows:
+        if not isinstance(month, date) or month.day != 1:
+            raise PublishError(
+                f"{mart}: {n:,} row(s) with {column} = {month!r}; a month-partitioned mart needs "
+                f"the first day of a month in {column} on every row"
+            )
+        label = month.strftime("%Y-%m")
+        carry = (
+            base is not None
+            and not scope.covers(month)
+            and base_rows.get(label) == n
+            and (base / mart / f"{label}.parquet").is_file()
+        )
+        if base is not None and not scope.covers(month) and not carry:
+            log.warning("%s %s: outside the run's scope but not carried over: written", mart, label)
+        plan.append(MonthFile(mart, month, n, base if carry else None))
+    return plan
+
+
+def _copy_month(con: duckdb.DuckDBPyConnection, column: str, f: MonthFile, folder: Path) -> None:
+    # The mart's own row order (insertion order is kept by a filtered scan and COPY).
+    cursor = con.cursor()
+    try:
+        written = cursor.execute(
+            f"COPY (SELECT * FROM work.main.{quote_ident(f.mart)} "
+            f"WHERE {quote_ident(column)} = DATE '{f.month.isoformat()}') "
+            f"TO {quote_literal(str(folder / f.relative))} ({PARQUET})"
+        ).fetchone()[0]
+    finally:
+        cursor.close()
+    if written != f.rows:
+        raise PublishError(f"{f.relative}: wrote {written:,} rows, the mart has {f.rows:,}")
+
+
+def _create_month_view(
+    con: duckdb.DuckDBPyConnection, mart: str, files: list[MonthFile], final: Path
+) -> None:
+    """The serving view of a partitioned mart: exactly this publication's month files."""
+    if not files:  # no rows at all: an empty table with the mart's columns
+        con.execute(
+            f"CREATE TABLE serving.{quote_ident(mart)} AS "
+            f"SELECT * FROM work.main.{quote_ident(mart)} LIMIT 0"
+        )
+        return
+    paths = ", ".join(quote_literal(str(final / f.relative)) for f in files)
+    con.execute(f"CREATE VIEW serving.{quote_ident(mart)} AS SELECT * FROM read_parquet([{paths}])")
+
+
+def _link_or_copy(source: Path, target: Path) -> None:
+    """Hard-link an unchanged month file; copy it when the file system cannot link."""
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)
+
+
+def _attach_quality_views(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
+    """Quarantined rows and per-source counts, published next to the marts for the controller.
+
+    Reads both ingest layouts: one file per source (`<dir>/<source>.parquet`) and one file per
+    raw file (`<dir>/<source>/<file>.parquet`); no files at all give empty tables.
+    """
+    quarantined = _ingest_files(settings.quarantine_dir)
+    if quarantined:
+        listed = ", ".join(quote_literal(str(p)) for p, _ in quarantined)
+        rows = f"SELECT * FROM read_parquet([{listed}], union_by_name = true)"
+    else:
+        rows = (
+            "SELECT NULL::VARCHAR AS source, NULL::VARCHAR AS source_file, "
+            "NULL::BIGINT AS source_row, NULL::VARCHAR AS reason, NULL::VARCHAR AS raw_record "
+            "WHERE false"
+        )
+    con.execute(f"CREATE TEMP VIEW quarantine AS {rows} ORDER BY source, source_file, source_row")
+    accepted: dict[str, int] = {}
+    ingested = _ingest_files(settings.ingested_dir)
+    if ingested:
+        listed = ", ".join(quote_literal(str(p)) for p, _ in ingested)
+        per_file = dict(
+            con.execute(
+                f"SELECT file_name, num_rows FROM parquet_file_metadata([{listed}])"
+            ).fetchall()
+        )
+        for path, source in ingested:
+            accepted[source] = accepted.get(source, 0) + per_file[str(path)]
+    values = ", ".join(f"({quote_literal(s)}, {n}::BIGINT)" for s, n in sorted(accepted.items()))
+    accepted_sql = (
+        f"SELECT * FROM (VALUES {values}) t(source, accepted_rows)"
+        if values
+        else "SELECT NULL::VARCHAR AS source, NULL::BIGINT AS accepted_rows WHERE false"
     )
     con.execute(
         f"""
         CREATE TEMP VIEW ingest_summary AS
-        WITH accepted AS (
-            SELECT parse_filename(filename, true) AS source, count(*) AS accepted_rows
-            FROM read_parquet({ingested}, filename = true, union_by_name = true) GROUP BY ALL),
+        WITH accepted AS ({accepted_sql}),
         rejected AS (SELECT source, count(*) AS quarantined_rows FROM quarantine GROUP BY ALL)
         SELECT source, coalesce(accepted_rows, 0) AS accepted_rows,
                coalesce(quarantined_rows, 0) AS quarantined_rows,
@@ -106,6 +312,121 @@ def _attach_quality_views(con, settings: Settings) -> None:
         FROM accepted FULL JOIN rejected USING (source) ORDER BY source
         """
     )
+
+
+def _ingest_files(folder: Path) -> list[tuple[Path, str]]:
+    """(file, source) for `<folder>/<source>.parquet` and `<folder>/<source>/**/*.parquet`;
+    hidden files and folders (an ingest's files in the making) are skipped."""
+    if not folder.is_dir():
+        return []
+    found = []
+    for path in sorted(folder.rglob("*.parquet")):
+        parts = path.relative_to(folder).parts
+        if path.is_file() and not any(p.startswith(".") for p in parts):
+            found.append((path, path.stem if len(parts) == 1 else parts[0]))
+    return found
+
+
+# --- manifest, verification, state ---------------------------------------------------------
+
+
+def _manifest(
+    settings: Settings,
+    name: str,
+    run_id: str,
+    scope: RunScope,
+    base: Path | None,
+    row_counts: dict[str, int],
+    months: list[MonthFile],
+    partitioned: dict[str, str],
+) -> dict:
+    carried = {m: [f.label for f in months if f.mart == m and f.carried_from] for m in partitioned}
+    return {
+        "publication": name,
+        "run_id": run_id,
+        "published_at": datetime.now(UTC).isoformat(),
+        "reporting_currency": settings.reporting_currency,
+        "scope": scope.dbt_var(),
+        "tables": row_counts,
+        "partitioned_marts": {
+            mart: {
+                "partition_by": column,
+                "rows": row_counts[mart],
+                "months": {
+                    f.label: {
+                        "file": f.relative,
+                        "rows": f.rows,
+                        "carried_over": f.carried_from is not None,
+                    }
+                    for f in months
+                    if f.mart == mart
+                },
+            }
+            for mart, column in partitioned.items()
+        },
+        "carried_over": {
+            "from": base.name if base and any(carried.values()) else None,
+            "months": carried,
+        },
+    }
+
+
+def _verify(settings: Settings, folder: Path, manifest: dict) -> None:
+    """Read the finished publication back the way a BI reader does: every table of the serving
+    file (views over the month files included) has the row count of the manifest."""
+    con = connect(settings)
+    try:
+        con.execute(f"ATTACH {quote_literal(str(folder / SERVING_DB))} AS kam (READ_ONLY)")
+        for table, expected in manifest["tables"].items():
+            got = con.execute(f"SELECT count(*) FROM kam.{quote_ident(table)}").fetchone()[0]
+            if got != expected:
+                raise PublishError(
+                    f"{folder.name}: {table} has {got:,} rows, expected {expected:,}"
+                )
+    finally:
+        con.close()
+
+
+def read_manifest(publication: Path) -> dict | None:
+    try:
+        return json.loads((publication / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def _base_months(base: Path | None) -> dict[str, dict[str, int]]:
+    """mart -> {YYYY-MM: rows} of the month files in `base` (empty for an older layout)."""
+    manifest = read_manifest(base) if base else None
+    parts = (manifest or {}).get("partitioned_marts", {})
+    return {
+        mart: {label: int(m["rows"]) for label, m in info.get("months", {}).items()}
+        for mart, info in parts.items()
+    }
+
+
+def last_publication(settings: Settings) -> Path | None:
+    """The last publication this pipeline wrote (what `current` was before any rollback), if
+    it is still complete on disk: the base that unchanged months are carried over from."""
+    state = settings.state_dir / LAST_PUBLICATION
+    try:
+        name = state.read_text(encoding="utf-8").strip()
+    except OSError:
+        return None
+    path = settings.published_dir / name
+    if not name or "/" in name or path.is_symlink() or read_manifest(path) is None:
+        return None
+    return path
+
+
+def _record_last_publication(settings: Settings, name: str) -> None:
+    settings.state_dir.mkdir(parents=True, exist_ok=True)
+    state = settings.state_dir / LAST_PUBLICATION
+    tmp = state.with_name(f".{LAST_PUBLICATION}.{os.getpid()}.tmp")
+    tmp.write_text(name + "\n", encoding="utf-8")
+    os.replace(tmp, state)
+
+
+# --- current, rollback, pruning --------------------------------------------------------------
 
 
 def switch_current(published_dir: Path, name: str) -> None:
@@ -122,18 +443,49 @@ def current_publication(published_dir: Path) -> Path | None:
 
 
 def publications(published_dir: Path) -> list[Path]:
-    """Complete publications, oldest first (names sort by time)."""
+    """Complete publications (a folder with its manifest), oldest first (names sort by time)."""
     if not published_dir.exists():
         return []
     return sorted(
         p
         for p in published_dir.iterdir()
-        if p.is_dir() and not p.is_symlink() and not p.name.startswith(".")
+        if p.is_dir()
+        and not p.is_symlink()
+        and not p.name.startswith(".")
+        and (p / MANIFEST).is_file()
     )
 
 
-def prune(published_dir: Path, keep: int) -> None:
+def rollback(published_dir: Path, to: str | None = None) -> tuple[Path | None, Path]:
+    """Point `current` at the publication before it, or at the one named `to`.
+
+    Returns (from, to). Only the `current` link changes: the working warehouse, the designation
+    log and the record of the last publication written stay as they are.
+    """
+    complete = publications(published_dir)
+    current = current_publication(published_dir)
+    if to is not None:
+        target = next((p for p in complete if p.name == to), None)
+        if target is None:
+            names = ", ".join(p.name for p in complete) or "none"
+            raise PublishError(f"no complete publication named {to!r}; available: {names}")
+    else:
+        if current is None:
+            raise PublishError(f"nothing is published in {published_dir} yet")
+        older = [p for p in complete if p.name < current.name]
+        if not older:
+            raise PublishError(f"no complete publication before {current.name} to roll back to")
+        target = older[-1]
+    switch_current(published_dir, target.name)
+    return current, target
+
+
+def prune(published_dir: Path, keep: int, also_keep: Path | None = None) -> None:
+    """Delete all but the newest `keep` publications; never `current` nor `also_keep`.
+
+    Month files shared by hard links stay on disk as long as a kept publication links them.
+    """
     current = current_publication(published_dir)
     for old in publications(published_dir)[:-keep]:
-        if old != current:
+        if old not in (current, also_keep):
             shutil.rmtree(old, ignore_errors=True)
