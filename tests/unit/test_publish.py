@@ -152,6 +152,9 @@ def test_serving_view_reads_this_publications_files_by_absolute_path(warehouse):
     con.execute(f"ATTACH '{warehouse.published_dir / CURRENT / 'kam.duckdb'}' AS kam (READ_ONLY)")
     total = con.execute("SELECT count(*), sum(amount) FROM kam.cost_lines").fetchone()
     assert total == (6, 21)
+    assert con.execute("SELECT publication, run_id, scope FROM kam.publication").fetchall() == [
+        (pub.path.name, "run1", "full")
+    ]
     (sql,) = con.execute(
         "SELECT sql FROM duckdb_views() WHERE database_name = 'kam' AND view_name = 'cost_lines'"
     ).fetchone()
