@@ -116,10 +116,11 @@ def test_publishes_the_marts_as_parquet_and_duckdb(refreshed):
             ]
             assert len(months) >= 14 and not (current / f"{table}.parquet").exists()
             busiest = max(months.values(), key=lambda m: m["rows"])
-            ordered = duckdb.sql(
+            (ordered,) = con.execute(
                 "SELECT bool_and(account_id >= prev) FROM (SELECT account_id, lag(account_id, "
-                f"1, '') OVER () AS prev FROM '{current / busiest['file']}')"
-            ).fetchone()[0]
+                "1, '') OVER (ORDER BY file_row_number) AS prev FROM read_parquet("
+                f"'{current / busiest['file']}', file_row_number = true))"
+            ).fetchone()
             assert ordered, table
         else:
             assert (current / f"{table}.parquet").exists()
