@@ -202,21 +202,29 @@ class _Build:
     def _write_tables_and_months(
         self, con: duckdb.DuckDBPyConnection, to_write: list[MonthFile]
     ) -> dict[str, int]:
-        """Month files in parallel (each COPY scans the working table for its month); the small
-        tables go into the serving file meanwhile, on this thread's connection."""
-        tables = [*(m for m in self.marts if m not in self.partitioned), *QUALITY_TABLES]
+        """Parquet files in parallel, each COPY on its own cursor (a month file scans the
+        working table for its month); the serving tables are created meanwhile on `con`."""
+        small = [m for m in self.marts if m not in self.partitioned]
         with ThreadPoolExecutor(max_workers=max(1, self.settings.threads)) as pool:
-            pending = [
+            months = [
                 pool.submit(_copy_month, con, self.partitioned[f.mart], f, self.staging)
                 for f in to_write
             ]
+            files = {m: pool.submit(_copy_mart_file, con, m, self.staging) for m in small}
             try:
-                counts = {t: _copy_table(con, t, self.marts, self.staging) for t in tables}
-                for done in pending:
+                for mart in small:
+                    con.execute(
+                        f"CREATE TABLE serving.{quote_ident(mart)} AS "
+                        f"SELECT * FROM work.main.{quote_ident(mart)}"
+                    )
+                # The quality tables come from this connection's temporary views.
+                counts = {t: _copy_quality_table(con, t, self.staging) for t in QUALITY_TABLES}
+                counts = {m: files[m].result() for m in small} | counts
+                for done in months:
                     done.result()
             except BaseException:
-                for p in pending:
-                    p.cancel()
+                for job in [*months, *files.values()]:
+                    job.cancel()
                 raise
         return counts
 
@@ -267,10 +275,20 @@ class _Build:
         }
 
 
-def _copy_table(con: duckdb.DuckDBPyConnection, table: str, marts: list[str], folder: Path) -> int:
-    source = f"work.main.{quote_ident(table)}" if table in marts else quote_ident(table)
+def _copy_mart_file(con: duckdb.DuckDBPyConnection, mart: str, folder: Path) -> int:
+    cursor = con.cursor()
+    try:
+        target = quote_literal(str(folder / f"{mart}.parquet"))
+        return cursor.execute(
+            f"COPY work.main.{quote_ident(mart)} TO {target} ({PARQUET})"
+        ).fetchone()[0]
+    finally:
+        cursor.close()
+
+
+def _copy_quality_table(con: duckdb.DuckDBPyConnection, table: str, folder: Path) -> int:
     target = quote_literal(str(folder / f"{table}.parquet"))
-    con.execute(f"CREATE TABLE serving.{quote_ident(table)} AS SELECT * FROM {source}")
+    con.execute(f"CREATE TABLE serving.{quote_ident(table)} AS SELECT * FROM {table}")
     return con.execute(f"COPY serving.{quote_ident(table)} TO {target} ({PARQUET})").fetchone()[0]
 
 
