@@ -21,7 +21,7 @@ from orchestration.resources import WarehouseResource
 def publication(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
     settings = warehouse.settings()
     scope = read_scope(settings)
-    pub = publish(settings, mart_models(), context.run_id, partitioned_marts(), scope)
+    pub = publish(settings, mart_models(), context.run.run_id, partitioned_marts(), scope)
     written = {m: len(v) for m, v in pub.written_months.items()}
     carried = {m: len(v) for m, v in pub.carried_months.items()}
     context.log.info(
