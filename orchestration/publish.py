@@ -206,11 +206,12 @@ class _Build:
         working table for its month); the serving tables are created meanwhile on `con`."""
         small = [m for m in self.marts if m not in self.partitioned]
         with ThreadPoolExecutor(max_workers=max(1, self.settings.threads)) as pool:
+            # Cursors are made here, on this thread; each job uses and closes its own.
             months = [
-                pool.submit(_copy_month, con, self.partitioned[f.mart], f, self.staging)
+                pool.submit(_copy_month, con.cursor(), self.partitioned[f.mart], f, self.staging)
                 for f in to_write
             ]
-            files = {m: pool.submit(_copy_mart_file, con, m, self.staging) for m in small}
+            files = {m: pool.submit(_copy_mart_file, con.cursor(), m, self.staging) for m in small}
             try:
                 for mart in small:
                     con.execute(
@@ -275,8 +276,7 @@ class _Build:
         }
 
 
-def _copy_mart_file(con: duckdb.DuckDBPyConnection, mart: str, folder: Path) -> int:
-    cursor = con.cursor()
+def _copy_mart_file(cursor: duckdb.DuckDBPyConnection, mart: str, folder: Path) -> int:
     try:
         target = quote_literal(str(folder / f"{mart}.parquet"))
         return cursor.execute(
@@ -312,7 +312,7 @@ def _plan_months(
     ).fetchall()
     plan = []
     for month, n in rows:
-        if not isinstance(month, date) or month.day != 1:
+        if type(month) is not date or month.day != 1:
             raise PublishError(
                 f"{mart}: {n:,} row(s) with {column} = {month!r}; a month-partitioned mart needs "
                 f"the first day of a month in {column} on every row"
@@ -330,9 +330,8 @@ def _plan_months(
     return plan
 
 
-def _copy_month(con: duckdb.DuckDBPyConnection, column: str, f: MonthFile, folder: Path) -> None:
+def _copy_month(cursor: duckdb.DuckDBPyConnection, column: str, f: MonthFile, folder: Path) -> None:
     # The mart's own row order (insertion order is kept by a filtered scan and COPY).
-    cursor = con.cursor()
     try:
         written = cursor.execute(
             f"COPY (SELECT * FROM work.main.{quote_ident(f.mart)} "
