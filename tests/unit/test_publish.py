@@ -1,5 +1,6 @@
 """Publishing: month files, carry-over, the serving file, atomic `current`, rollback, pruning."""
 
+import errno
 import json
 import os
 from datetime import date
@@ -211,6 +212,19 @@ def test_carry_over_comes_from_the_last_publication_written_not_from_current(war
         second.path / "cost_lines/2025-02.parquet"
     )
     assert manifest(third)["carried_over"]["from"] == second.path.name
+
+
+def test_month_files_are_copied_when_the_file_system_cannot_link(warehouse, monkeypatch):
+    first = run(warehouse, "run1")
+
+    def cross_device(source, target):
+        raise OSError(errno.EXDEV, "Invalid cross-device link")
+
+    monkeypatch.setattr(os, "link", cross_device)
+    second = run(warehouse, "run2", RunScope.of_months([FEB]))
+    assert second.carried_months == {"cost_lines": ["2025-01", "2025-03"]}
+    old, new = (p / "cost_lines/2025-01.parquet" for p in (first.path, second.path))
+    assert inode(new) != inode(old) and new.read_bytes() == old.read_bytes()
 
 
 def test_without_the_last_publication_every_month_is_written(warehouse):
