@@ -1,6 +1,8 @@
 """Check that the pipeline and the baselines computed the same marts, before any timing counts.
 
 Each implementation leaves `key_account_value.parquet` and `cost_to_serve.parquet` in a folder;
+the pipeline's folder is its publication, where cost_to_serve is one file per month
+(`cost_to_serve/<YYYY-MM>.parquet`, read as a whole);
 money is DECIMAL(…, 2) (pipeline, bare DuckDB) or integer cents (pandas). Both marts are
 compared in integer cents, row by row on their keys, and the totals of every money column are
 reported; any difference stops the benchmark.
@@ -45,9 +47,7 @@ class MartOutput:
 
 def _select(con: duckdb.DuckDBPyConnection, out: MartOutput, mart: str) -> str:
     keys, money, counts = MARTS[mart]
-    path = out.folder / f"{mart}.parquet"
-    if not path.exists():
-        raise MismatchError(f"{out.name}: {path} is missing")
+    path = mart_files(out, mart)
     factor = "" if out.money_in_cents else " * 100"
     cols = [
         "CAST(month AS DATE) AS month" if k == "month" else f"CAST({k} AS VARCHAR) AS {k}"
@@ -56,6 +56,16 @@ def _select(con: duckdb.DuckDBPyConnection, out: MartOutput, mart: str) -> str:
     cols += [f"CAST({m}{factor} AS HUGEINT) AS {m}" for m in money]
     cols += [f"CAST({c} AS BIGINT) AS {c}" for c in counts]
     return f"SELECT {', '.join(cols)} FROM read_parquet('{path}')"
+
+
+def mart_files(out: MartOutput, mart: str) -> str:
+    """`<mart>.parquet`, or the month files `<mart>/*.parquet` of a partitioned publication."""
+    single, months = out.folder / f"{mart}.parquet", out.folder / mart
+    if single.is_file():
+        return str(single)
+    if months.is_dir() and any(months.glob("*.parquet")):
+        return str(months / "*.parquet")
+    raise MismatchError(f"{out.name}: {single} (or {months}/*.parquet) is missing")
 
 
 def totals(outputs: list[MartOutput]) -> dict[str, dict[str, dict[str, int]]]:

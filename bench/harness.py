@@ -150,7 +150,7 @@ def _load() -> float:
 def run_pipeline(dataset: Dataset, work: Path, log=print) -> tuple[Result, Path, dict]:
     """`kam refresh` on an empty warehouse whose raw/ is the data set.
 
-    Returns (result, folder of the published marts, memory profile)."""
+    Returns (result, the publication folder it wrote (`current` resolved), memory profile)."""
     data = work / "pipeline"
     for sub in ("warehouse", "published"):
         shutil.rmtree(data / sub, ignore_errors=True)
@@ -187,7 +187,7 @@ def run_pipeline(dataset: Dataset, work: Path, log=print) -> tuple[Result, Path,
         f"  pipeline  {m.wall_seconds:7.1f} s  {result.peak_rss_mb:7.0f} MB "
         f"(peak in {result.peak_during})  " + "  ".join(f"{k} {v:.1f}" for k, v in stages.items())
     )
-    return result, Path(timings["current"]), profile
+    return result, Path(timings["current"]).resolve(), profile
 
 
 def pipeline_stages(

@@ -264,6 +264,27 @@ def reset_designations(yes: bool) -> None:
     click.echo(f"moved to {backup}" if backup else "no designation log yet: nothing to reset")
 
 
+@main.command()
+@click.option("--to", "name", help="Name of the publication folder to switch to.")
+def rollback(name: str | None) -> None:
+    """Point published/current at the previous complete publication (or NAME), atomically.
+
+    Only the `current` link changes: the working warehouse (data/warehouse), the designation
+    log and the older publications stay as they are. BI readers see the older publication at
+    once; the next successful `kam refresh` publishes again from the working warehouse.
+    """
+    from orchestration.publish import PublishError
+    from orchestration.publish import rollback as switch_back
+
+    published = Settings.load().published_dir
+    try:
+        before, after = switch_back(published, name)
+    except PublishError as e:
+        click.echo(f"rollback FAILED: {e}", err=True)
+        sys.exit(1)
+    click.echo(f"current: {before.name if before else 'nothing'} -> {after.name}")
+
+
 @main.group()
 def sources() -> None:
     """Declared raw sources (sources/*.yml): list, validate, new."""

@@ -2,9 +2,10 @@
 
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
 
-from orchestration.assets.dbt import mart_asset_keys, mart_models
+from orchestration.assets.dbt import mart_asset_keys, mart_models, partitioned_marts
 from orchestration.assets.ingest import ingest_asset_key
 from orchestration.incremental.runs import commit_run
+from orchestration.incremental.scope import read_scope
 from orchestration.ingest.contracts import load_contracts
 from orchestration.kam.history import persist_designation_log
 from orchestration.publish import publish
@@ -15,12 +16,19 @@ from orchestration.resources import WarehouseResource
     deps=[*mart_asset_keys(), *(ingest_asset_key(s) for s in load_contracts())],
     group_name="publish",
     kinds={"parquet", "duckdb"},
-    description="Validated marts as Parquet + a serving DuckDB file in data/published/current.",
+    description="Validated marts as Parquet (cost_lines and cost_to_serve one file per month) "
+    "+ a serving DuckDB file in data/published/current.",
 )
 def publication(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
     settings = warehouse.settings()
-    pub = publish(settings, mart_models(), context.run_id)
-    context.log.info(f"published {pub.path.name}: {pub.row_counts}")
+    scope = read_scope(settings)
+    pub = publish(settings, mart_models(), context.run.run_id, partitioned_marts(), scope)
+    written = {m: len(v) for m, v in pub.written_months.items()}
+    carried = {m: len(v) for m, v in pub.carried_months.items()}
+    context.log.info(
+        f"published {pub.path.name} ({'full' if scope.full else 'months ' + str(len(scope.months))}"
+        f" scope): {pub.row_counts}; month files written {written}, carried over {carried}"
+    )
     # Only now, with every check passed and the publication in place, are decisions recorded.
     decisions = persist_designation_log(settings)
     context.log.info(f"designation log: {decisions:,} decisions recorded")
@@ -30,5 +38,8 @@ def publication(context: AssetExecutionContext, warehouse: WarehouseResource) ->
         metadata={
             "path": MetadataValue.path(str(pub.path)),
             "row_counts": MetadataValue.json(pub.row_counts),
+            "scope": MetadataValue.json(scope.dbt_var()),
+            "month_files_written": MetadataValue.json(pub.written_months),
+            "month_files_carried_over": MetadataValue.json(pub.carried_months),
         }
     )

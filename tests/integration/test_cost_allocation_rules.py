@@ -22,7 +22,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.publish import current_publication
+from orchestration.publish import current_publication, parquet_files
 from orchestration.runner import run_refresh
 
 CATALOGUE = """activity,cost_category,driver,rate,currency,valid_from,valid_to,description
@@ -136,10 +136,10 @@ def ledger(tmp_path_factory):
 
 
 def rows(data_dir: Path, sql: str) -> list[tuple]:
-    current = data_dir / "published" / "current"
+    current = current_publication(data_dir / "published")
     con = duckdb.connect()
     for table in ("cost_lines", "cost_to_serve", "key_account_value", "financing_costs"):
-        con.execute(f"CREATE VIEW {table} AS SELECT * FROM '{current / table}.parquet'")
+        con.execute(f"CREATE VIEW {table} AS SELECT * FROM '{parquet_files(current, table)}'")
     con.execute(f"CREATE VIEW bva AS SELECT * FROM '{current}/cost_budget_vs_actual.parquet'")
     return con.execute(sql).fetchall()
 

@@ -20,6 +20,7 @@ import duckdb
 import pytest
 
 from orchestration.demo_data import generate
+from orchestration.publish import current_publication
 from orchestration.settings import PROJECT_ROOT
 
 IGNORE = shutil.ignore_patterns(
@@ -121,7 +122,7 @@ def project(tmp_path_factory):
 
 
 def query(data: Path, sql: str):
-    current = data / "published" / "current"
+    current = current_publication(data / "published")  # resolved: one publication throughout
     with duckdb.connect() as con:
         return con.execute(sql.replace("$P", str(current))).fetchall()
 
@@ -131,7 +132,7 @@ def test_trade_fair_amounts_reach_cost_lines_and_cost_to_serve(project):
     lines = query(
         data,
         "SELECT source_id, customer_id, cost_category, amount, detail FROM "
-        "'$P/cost_lines.parquet' WHERE source_name = 'trade_fairs' ORDER BY source_id",
+        "'$P/cost_lines/*.parquet' WHERE source_name = 'trade_fairs' ORDER BY source_id",
     )
     # TF1: round(3 x 250.50) + 1200.00 = 1951.50 ; TF2: 2 x 80.00 = 160.00 ; TF3 quarantined
     assert [(i, c, cat, a) for i, c, cat, a, _ in lines] == [
@@ -144,21 +145,21 @@ def test_trade_fair_amounts_reach_cost_lines_and_cost_to_serve(project):
     (gap,) = query(
         data,
         "SELECT count(*) FROM (SELECT account_id, month, cost_category, sum(amount) AS s "
-        "FROM '$P/cost_lines.parquet' GROUP BY ALL) l FULL JOIN '$P/cost_to_serve.parquet' c "
+        "FROM '$P/cost_lines/*.parquet' GROUP BY ALL) l FULL JOIN '$P/cost_to_serve/*.parquet' c "
         "USING (account_id, month, cost_category) WHERE l.s IS DISTINCT FROM c.amount",
     )[0]
     assert gap == 0
     (promo,) = query(
         data,
-        "SELECT sum(amount) FROM '$P/cost_to_serve.parquet' c JOIN "
-        "(SELECT DISTINCT account_id FROM '$P/cost_lines.parquet' WHERE source_id = 'TF1' "
+        "SELECT sum(amount) FROM '$P/cost_to_serve/*.parquet' c JOIN "
+        "(SELECT DISTINCT account_id FROM '$P/cost_lines/*.parquet' WHERE source_id = 'TF1' "
         "AND source_name = 'trade_fairs') USING (account_id) "
         "WHERE month = DATE '2024-02-01' AND cost_category = 'sales_promotion'",
     )[0]
     (other,) = query(
         data,
-        "SELECT coalesce(sum(amount), 0) FROM '$P/cost_lines.parquet' l JOIN "
-        "(SELECT DISTINCT account_id FROM '$P/cost_lines.parquet' WHERE source_id = 'TF1' "
+        "SELECT coalesce(sum(amount), 0) FROM '$P/cost_lines/*.parquet' l JOIN "
+        "(SELECT DISTINCT account_id FROM '$P/cost_lines/*.parquet' WHERE source_id = 'TF1' "
         "AND source_name = 'trade_fairs') USING (account_id) WHERE month = DATE '2024-02-01' "
         "AND cost_category = 'sales_promotion' AND source_name <> 'trade_fairs'",
     )[0]
@@ -166,7 +167,7 @@ def test_trade_fair_amounts_reach_cost_lines_and_cost_to_serve(project):
     # relationship_costs of key_account_value = cost_to_serve total
     (total_cts, total_kav) = query(
         data,
-        "SELECT (SELECT sum(amount) FROM '$P/cost_to_serve.parquet'), "
+        "SELECT (SELECT sum(amount) FROM '$P/cost_to_serve/*.parquet'), "
         "(SELECT sum(relationship_costs) FROM '$P/key_account_value.parquet')",
     )[0]
     assert total_cts == total_kav
@@ -177,7 +178,7 @@ def test_driver_based_source_is_priced_by_its_catalogue_activity(project):
     rows = query(
         data,
         "SELECT customer_id, cost_category, activity, driver, driver_quantity, rate, amount "
-        "FROM '$P/cost_lines.parquet' WHERE source_name = 'sample_shipments'",
+        "FROM '$P/cost_lines/*.parquet' WHERE source_name = 'sample_shipments'",
     )
     assert rows == [
         (c2, "sales_promotion", "sample_handling", "sample_parcels", D("4"), D("35"), D("140.00"))

@@ -6,6 +6,7 @@ The expected revenue is computed here independently of the pipeline: plain Pytho
 
 import bisect
 import csv
+import json
 import shutil
 from collections import defaultdict
 from datetime import date, datetime
@@ -17,7 +18,7 @@ import pytest
 
 from orchestration.demo_data import generate
 from orchestration.ingest.contracts import cost_categories
-from orchestration.publish import current_publication
+from orchestration.publish import current_publication, parquet_files
 from orchestration.runner import run_refresh
 
 CENT = Decimal("0.01")
@@ -36,6 +37,7 @@ MARTS = (
     "whale_curve",
     "kam_kpis",
 )
+PARTITIONED = ("cost_lines", "cost_to_serve")
 
 
 def run_in(monkeypatch, data_dir: Path):
@@ -58,7 +60,8 @@ def refreshed(tmp_path_factory):
 
 def published(data_dir: Path, table: str) -> list[dict]:
     with duckdb.connect() as con:  # not the process-wide default connection other tests share
-        rel = con.sql(f"SELECT * FROM '{data_dir / 'published' / 'current' / table}.parquet'")
+        publication = current_publication(data_dir / "published")
+        rel = con.sql(f"SELECT * FROM '{parquet_files(publication, table)}'")
         return [dict(zip(rel.columns, row, strict=True)) for row in rel.fetchall()]
 
 
@@ -102,9 +105,25 @@ def test_publishes_the_marts_as_parquet_and_duckdb(refreshed):
     current = current_publication(data_dir / "published")
     assert current == outcome.current
     con = duckdb.connect(str(current / "kam.duckdb"), read_only=True)
+    manifest = json.loads((current / "manifest.json").read_text())
     for table in MARTS:
-        assert (current / f"{table}.parquet").exists()
-        assert con.execute(f"SELECT count(*) FROM {table}").fetchone()[0] > 0, table
+        count = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+        assert count > 0 and count == manifest["tables"][table], table
+        if table in PARTITIONED:  # one file per month, in the mart's order (by account)
+            months = manifest["partitioned_marts"][table]["months"]
+            assert sorted(p.name for p in (current / table).iterdir()) == [
+                f"{m}.parquet" for m in sorted(months)
+            ]
+            assert len(months) >= 14 and not (current / f"{table}.parquet").exists()
+            busiest = max(months.values(), key=lambda m: m["rows"])
+            (ordered,) = con.execute(
+                "SELECT bool_and(account_id >= prev) FROM (SELECT account_id, lag(account_id, "
+                "1, '') OVER (ORDER BY file_row_number) AS prev FROM read_parquet("
+                f"'{current / busiest['file']}', file_row_number = true))"
+            ).fetchone()
+            assert ordered, table
+        else:
+            assert (current / f"{table}.parquet").exists()
     # 14 months of data: one scoring date (2023-12-31); nobody designated later yet
     assert (current / "kam_kpis_before_after.parquet").exists()
     assert (current / "data_docs" / "index.html").exists()

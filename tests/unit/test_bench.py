@@ -104,6 +104,28 @@ def test_one_cent_difference_stops_the_benchmark(tmp_path):
         verify([a, b])
 
 
+def test_a_publication_with_cost_to_serve_in_month_files_is_compared_as_a_whole(tmp_path):
+    pipeline = _marts(tmp_path / "pipeline", 123456, cents=False)
+    months = pipeline.folder / "cost_to_serve"
+    months.mkdir()
+    duckdb.execute(
+        f"COPY (SELECT 'G1' AS account_id, DATE '2024-01-01' AS month, 'training' AS "
+        f"cost_category, CAST(0 AS DECIMAL(18,2)) AS amount, 1 AS cost_line_count) "
+        f"TO '{months / '2024-01.parquet'}' (FORMAT parquet)"
+    )
+    duckdb.execute(
+        f"COPY (SELECT 'G1' AS account_id, DATE '2024-02-01' AS month, 'training' AS "
+        f"cost_category, CAST(1.5 AS DECIMAL(18,2)) AS amount, 2 AS cost_line_count) "
+        f"TO '{months / '2024-02.parquet'}' (FORMAT parquet)"
+    )
+    (pipeline.folder / "cost_to_serve.parquet").unlink()
+    baseline = _marts(tmp_path / "duckdb", 123456, cents=False)
+    with pytest.raises(MismatchError, match="cost_to_serve: 1 row"):
+        verify([pipeline, baseline])
+    totals = verify([pipeline, pipeline])
+    assert totals["cost_to_serve"] == {"rows": 2, "amount": 150, "cost_line_count": 3}
+
+
 def test_missing_output_is_a_mismatch(tmp_path):
     a = _marts(tmp_path / "pipeline", 1, cents=False)
     with pytest.raises(MismatchError, match="is missing"):
