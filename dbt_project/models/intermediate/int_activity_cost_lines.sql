@@ -1,4 +1,3 @@
-{{ config(materialized="table") }}
 -- Driver-based cost lines (time-driven activity-based costing): each driver volume priced by
 -- every activity on its driver at the catalogue rate valid on the activity date. A rate change
 -- on a date applies to activity on and after that date only. Receivable intervals are cut at
@@ -7,6 +6,7 @@
 -- the reporting currency on the activity date (1 for financing: its rate is a fraction).
 -- Volumes without a rate or exchange rate are left out here and reported by the blocking check
 -- driver_volumes_priced (view int_unpriced_driver_volumes), which stops the refresh.
+-- A view: cost_lines materializes it, for the run's months only.
 with
     rates as (select * from {{ ref("stg_config__activity_rates") }}),
 
@@ -14,6 +14,7 @@ with
         select
             d.account_id,
             d.customer_id,
+            d.month,
             d.activity_date as cost_date,
             r.cost_category,
             r.activity,
@@ -61,6 +62,7 @@ with
         select
             account_id,
             customer_id,
+            month,
             cost_date,
             cost_category,
             activity,
@@ -110,7 +112,9 @@ with
 select
     p.account_id,
     p.customer_id,
-    cast(date_trunc('month', p.cost_date) as date) as month,
+    -- the month of the driver volume or receivable piece (= of cost_date): a filter on it
+    -- reaches the sources of the view
+    p.month,
     p.cost_date,
     p.cost_category,
     'activity' as allocation,

@@ -1,9 +1,10 @@
-{{ config(materialized="table") }}
 -- Driver volumes of time-driven activity-based costing: one row per driver occurrence (an
 -- invoice document, a shipment, a quote) with the date that selects the rate and the raw row it
 -- comes from. Receivables (financing) are interval drivers: see int_financing_drivers.
 -- Declared driver-based cost sources (sources/*.yml, cost.allocation with an activity) add their
 -- rows through their generated staging models stg_cost__<source>.
+-- A view: cost_lines prices it once per run (only the run's months), and its tests and the
+-- check driver_volumes_priced read it filtered by month, which DuckDB pushes into the scans.
 with
     documents as (
         select
@@ -11,10 +12,9 @@ with
             document_type,
             invoice_date,
             customer_id,
-            count(*) as line_count,
-            first(source_file order by source_file, source_row) as source_file,
-            first(source_row order by source_file, source_row) as source_row
-        from {{ ref("stg_erp__invoice_lines") }}
+            cast(sum(line_count) as bigint) as line_count,
+            min({'file':source_file, 'row':source_row}) as first_line
+        from {{ ref("int_invoice_documents") }}
         group by invoice_number, document_type, invoice_date, customer_id
     ),
 
@@ -26,8 +26,8 @@ with
             1 as quantity,
             'invoice_lines' as source_name,
             invoice_number as source_id,
-            source_file,
-            source_row,
+            first_line.file as source_file,
+            first_line.row as source_row,
             'invoice ' || invoice_number || ': 1 order' as detail
         from documents
         where document_type = 'invoice'
@@ -41,8 +41,8 @@ with
             line_count,
             'invoice_lines',
             invoice_number,
-            source_file,
-            source_row,
+            first_line.file,
+            first_line.row,
             'invoice ' || invoice_number || ': ' || line_count || ' order line(s)'
         from documents
         where document_type = 'invoice'
@@ -56,8 +56,8 @@ with
             1,
             'invoice_lines',
             invoice_number,
-            source_file,
-            source_row,
+            first_line.file,
+            first_line.row,
             'credit note ' || invoice_number || ' (' || line_count || ' line(s))'
         from documents
         where document_type = 'credit_note'

@@ -16,7 +16,7 @@ select
     || source_id
     || coalesce(':' || activity, '')
     || case
-        when driver like 'receivable_years%' then ':' || strftime(cost_date, '%Y-%m-%d') else ''
+        when driver like 'receivable_years%' then ':' || cast(cost_date as varchar) else ''
     end as cost_line_id,
     account_id,
     customer_id,

@@ -1,6 +1,15 @@
+{{
+    config(
+        materialized="incremental",
+        incremental_strategy="replace_months",
+        on_schema_change="fail",
+    )
+}}
 -- The drill-down of cost-to-serve: one row per cost booking (direct) or allocation (activity),
 -- reporting currency, with the raw file and row it comes from. cost_to_serve is exactly its
--- aggregate by account, month and cost category.
+-- aggregate by account, month and cost category. Month-partitioned: an incremental run
+-- recomputes only its months (see macros/scope.sql). Unordered: the publication writes one
+-- Parquet file per month and orders within it.
 select
     l.cost_line_id,
     l.account_id,
@@ -30,4 +39,4 @@ select
     l.detail
 from {{ ref("int_cost_lines") }} as l
 left join {{ ref("cost_categories") }} as c using (cost_category)
-order by l.account_id, l.month, c.sort_order, l.cost_date, l.cost_line_id
+where {{ in_run_scope("l.month") }}
