@@ -4,7 +4,7 @@
     The Dagster dbt asset passes it as the environment variable KAM_DBT_SCOPE (JSON, the
     RunScope.dbt_var() of orchestration/incremental/scope.py) rather than as a --vars entry:
     dbt re-parses the whole project whenever --vars change (about 5 s), and the scope changes
-    on every run. A --vars '{"kam_scope": {...}}' given by hand takes precedence. The scope is
+    on every run. A var kam_scope given by hand (--vars) takes precedence. The scope is
     read at execution time only: at parse time every model compiles as a full build.
 #}
 {% macro kam_scope() -%}
@@ -32,7 +32,7 @@
 {% macro kam_scope_is_full() -%} {%- do return(kam_scope().full) -%} {%- endmacro %}
 
 {#
-    A predicate selecting the rows of the scope's months by a date (or month) column:
+    A predicate selecting the rows of the months of the scope by a date (or month) column:
     consecutive months become one range, so DuckDB can skip row groups and Parquet files by
     their min/max statistics. `true` in a full scope, `false` for an empty one.
 #}
@@ -51,7 +51,10 @@
         {%- endfor -%}
         (
             {%- for r in ranges %}
-                ({{ date_column }} >= date '{{ r.start }}' and {{ date_column }} < date '{{ r.end }}')
+                (
+                    {{ date_column }} >= date '{{ r.start }}'
+                    and {{ date_column }} < date '{{ r.end }}'
+                )
                 {%- if not loop.last %} or{% endif %}
             {%- endfor %}
         )
@@ -61,32 +64,8 @@
 {#
     For the month-partitioned incremental models: the rows to compute in this run. A full
     rebuild (full scope, --full-refresh, or the table does not exist yet) computes every row;
-    an incremental run only the scope's months.
+    an incremental run only the months of the scope.
 #}
 {% macro in_run_scope(date_column) -%}
     {%- if is_incremental() -%} {{ in_scope(date_column) }} {%- else -%} true {%- endif -%}
-{%- endmacro %}
-
-{#
-    Incremental strategy of the month-partitioned models (config incremental_strategy =
-    'replace_months'): delete every row of the scope's months, then insert the months just
-    computed. dbt-duckdb's delete+insert deletes only the keys present in the new rows, so a
-    month whose rows all disappeared (a withdrawn file) would keep stale rows; merge has the
-    same gap. Deleting by month first leaves each scoped month exactly as a full build would.
-    The partition column is `month` in every such model; a computed row outside the scope would
-    be a bug in the model's scope filter (a duplicate next to the kept row), so it fails the run.
-#}
-{% macro get_incremental_replace_months_sql(arg_dict) -%}
-    {%- set columns = get_quoted_csv(arg_dict["dest_columns"] | map(attribute="name")) -%}
-    delete from {{ arg_dict["target_relation"] }} where {{ in_scope("month") }}
-    ;
-    insert into {{ arg_dict["target_relation"] }} ({{ columns }})
-    select {{ columns }}
-    from {{ arg_dict["temp_relation"] }}
-    where
-        case
-            when {{ in_scope("month") }}
-            then true
-            else error('{{ arg_dict["target_relation"].identifier }}: computed a row outside the run scope, month ' || month)
-        end
 {%- endmacro %}
