@@ -2,6 +2,14 @@
 -- terms (receivables within their due date) shown apart from late payment (past the due date).
 -- Receivable x days outstanding x annual rate / 365, per day at the rate valid on that day.
 -- financing_cost equals the financing category of cost_to_serve.
+-- Month-partitioned: an incremental run recomputes only its months (see macros/scope.sql).
+{{
+    config(
+        materialized="incremental",
+        incremental_strategy="replace_months",
+        on_schema_change="fail",
+    )
+}}
 select
     account_id,
     month,
@@ -27,6 +35,5 @@ select
     count(distinct source_id) filter (where driver = 'receivable_years_late') as invoices_late,
     count(*) as cost_line_count
 from {{ ref("cost_lines") }}
-where cost_category = 'financing'
+where cost_category = 'financing' and {{ in_run_scope("month") }}
 group by account_id, month
-order by account_id, month
