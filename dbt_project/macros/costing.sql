@@ -36,3 +36,15 @@
     {%- else -%} date '{{ as_of }}'
     {%- endif -%}
 {%- endmacro %}
+
+{# What an unpriced receivable piece is, in words (int_unpriced_driver_volumes). #}
+{% macro receivable_piece_detail(f) -%}
+    'invoice '
+    || {{ f }}.invoice_number
+    || ': receivable '
+    || {{ f }}.receivable
+    || ' outstanding '
+    || strftime({{ f }}.piece_start, '%d.%m.%Y')
+    || '-'
+    || strftime({{ f }}.piece_end - 1, '%d.%m.%Y')
+{%- endmacro %}
