@@ -97,14 +97,52 @@ with
         from financing_pieces
     ),
 
+    -- a union by position with the columns listed: DuckDB prunes the columns a reader does
+    -- not select (the detail text, the amounts) only through a plain UNION ALL
     priced as (
         select *, coalesce(rate_currency, '{{ var("reporting_currency") }}') as currency
         from
             (
-                select *
+                select
+                    account_id,
+                    customer_id,
+                    month,
+                    cost_date,
+                    cost_category,
+                    activity,
+                    driver,
+                    driver_quantity,
+                    rate,
+                    rate_currency,
+                    rate_valid_from,
+                    rate_source_file,
+                    rate_source_row,
+                    source_name,
+                    source_id,
+                    source_file,
+                    source_row,
+                    detail
                 from point_lines
-                union all by name
-                select *
+                union all
+                select
+                    account_id,
+                    customer_id,
+                    month,
+                    cost_date,
+                    cost_category,
+                    activity,
+                    driver,
+                    driver_quantity,
+                    rate,
+                    rate_currency,
+                    rate_valid_from,
+                    rate_source_file,
+                    rate_source_row,
+                    source_name,
+                    source_id,
+                    source_file,
+                    source_row,
+                    detail
                 from financing_lines
             )
     )

@@ -1,5 +1,5 @@
 {#
-    dbt's unique test in two steps: group the 64-bit hashes of the values (8 bytes a row
+    dbt unique test in two steps: group the 64-bit hashes of the values (8 bytes a row
     instead of the value itself, so millions of cost-line ids need a fraction of the memory),
     then compare the values themselves only where two hashes collide. The result is dbt's:
     every value that occurs more than once, with its count. DuckDB skips the second pass over
