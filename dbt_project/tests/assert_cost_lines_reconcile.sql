@@ -26,12 +26,12 @@ with
     origins as (select origin, sum(n) as n from lines group by all),
     expected as (
         {% for s in kam_cost_sources() if s.allocation == "direct" %}
-            select '{{ s.name }}' as origin, count(*) as n
+            select '{{ s.name }}' as origin, {{ count_rows("cost_date") }} as n
             from {{ ref(s.model) }}
             where {{ in_scope("cost_date") }}
             union all
         {% endfor %}
-        select 'activity', count(*)
+        select 'activity', {{ count_rows("month") }}
         from {{ ref("int_activity_cost_lines") }}
         where {{ in_scope("month") }}
     )

@@ -16,7 +16,7 @@ with
         group by month
     ),
     staged as (
-        select count(*) as n
+        select {{ count_rows("invoice_date") }} as n
         from {{ ref("stg_erp__invoice_lines") }}
         where {{ in_scope("invoice_date") }}
     )

@@ -13,7 +13,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_as
 
 from orchestration.checks import gx_suites
 from orchestration.costing.sources import write_generated
-from orchestration.incremental.scope import RunScope, read_scope
+from orchestration.incremental.scope import RunScope, read_scope, write_scope
 from orchestration.kam.config import load_kam_config
 from orchestration.resources import WarehouseResource, dbt_cli
 from orchestration.settings import DBT_PROJECT_DIR, Settings
@@ -134,10 +134,14 @@ def kam_dbt_models(
 
 
 def dbt_scope(settings: Settings) -> RunScope:
-    """The months this run recomputes; everything when there is no working database yet."""
-    if not settings.warehouse_db.exists():
-        return RunScope.everything()
-    return read_scope(settings)
+    """The months this run recomputes. Without a working database there is nothing to update
+    month by month: the run becomes a full rebuild, recorded in scope.json so that the checks
+    and the publication after dbt cover every month too."""
+    scope = read_scope(settings)
+    if not scope.full and not settings.warehouse_db.exists():
+        scope = RunScope.everything()
+        write_scope(settings, scope)
+    return scope
 
 
 def build_args(scope: RunScope, dbt_vars: Mapping[str, Any]) -> list[str]:

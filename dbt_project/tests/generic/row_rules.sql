@@ -42,32 +42,41 @@
     {%- for rule in rules -%}
         {%- do rule.update({"label": rule.name | replace("'", "''")}) -%}
     {%- endfor %}
+    {%- if rules | length == 0 or rules | length > 62 -%}
+        {{ exceptions.raise_compiler_error("row_rules: between 1 and 62 rules per test") }}
+    {%- endif %}
     with
         {% for r in relationships %}
             parent_{{ loop.index }} as (select distinct {{ r.field }} as key from {{ r.to }}),
         {% endfor %}
-        counts as (
+        -- each row's broken rules as the bits of one number, counted per number: one cheap
+        -- aggregate (usually a single group, 0) instead of a filtered count per rule
+        masks as (
             select
                 {% for rule in rules %}
-                    count(*) filter (where {{ rule.fails }}) as rule_{{ loop.index }},
-                {% endfor %}
+                    (case when coalesce({{ rule.fails }}, false) then 1 else 0 end)
+                    * {{ 2 ** (loop.index0) }}
+                    {%- if not loop.last %} +{% endif %}
+                {% endfor %} as broken,
+                count(*) as n
             from {{ model }} as m
             {% for r in relationships %}
                 left join
                     parent_{{ loop.index }} as p{{ loop.index }}
                     on p{{ loop.index }}.key = m.{{ r.column }}
             {% endfor %}
+            group by 1
         )
-    select broken.rule, broken.failing_rows
+    select r.rule, sum(masks.n) as failing_rows
     from
-        counts,
-        unnest(
-            [
+        masks,
+        (
+            values
                 {% for rule in rules %}
-                    {'rule':'{{ rule.label }}', 'failing_rows':rule_{{ loop.index }}}
+                    ('{{ rule.label }}', {{ 2 ** (loop.index0) }})
                     {%- if not loop.last %},{% endif %}
                 {% endfor %}
-            ]
-        ) as u(broken)
-    where broken.failing_rows > 0
+        ) as r(rule, bit)
+    where masks.broken & r.bit <> 0
+    group by r.rule
 {% endtest %}
