@@ -59,7 +59,7 @@
                     {%- if not loop.last %} +{% endif %}
                 {% endfor %} as broken,
                 count(*) as n
-            from {{ model }} as m
+            from (select * from {{ model }}) as m
             {% for r in relationships %}
                 left join
                     parent_{{ loop.index }} as p{{ loop.index }}
