@@ -8,9 +8,11 @@
     {%- set predicates = [] -%}
     {%- set where = config.get("where", "") -%}
     {%- if where -%} {%- do predicates.append("(" ~ where ~ ")") -%} {%- endif -%}
-    {%- set scope_column = kam_scope_column(relation) -%}
-    {%- if scope_column and not kam_scope_is_full() -%}
-        {%- do predicates.append(in_scope(scope_column)) -%}
+    {%- set scope_columns = kam_scope_column(relation) -%}
+    {%- if scope_columns and not kam_scope_is_full() -%}
+        {%- for column in ([scope_columns] if scope_columns is string else scope_columns) -%}
+            {%- do predicates.append(in_scope(column)) -%}
+        {%- endfor -%}
     {%- endif -%}
     {%- if predicates -%}
         {%- set filtered -%}
@@ -21,7 +23,12 @@
     {%- endif -%}
 {%- endmacro %}
 
-{# The date column a model is month-partitioned by (meta scope_column or partition_by). #}
+{#
+    The column(s) that select the months of a model (meta scope_column: one column or a list, or
+    the partition_by of a mart). A list names the month and the date it comes from (month and
+    cost_date): the month reaches the receivable calendar, the date the sources' own date
+    columns, where DuckDB skips row groups and files by their min/max.
+#}
 {% macro kam_scope_column(relation) -%}
     {%- if not execute or relation is none or relation.identifier is none -%}
         {%- do return(none) -%}

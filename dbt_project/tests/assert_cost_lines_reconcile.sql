@@ -14,7 +14,7 @@ with
             sum(amount) as amount,
             count(*) as n
         from {{ ref("cost_lines") }}
-        where {{ in_scope("month") }}
+        where {{ in_scope("month") }} and {{ in_scope("cost_date") }}
         group by all
     ),
     groups as (
@@ -33,7 +33,7 @@ with
         {% endfor %}
         select 'activity', {{ count_rows("month") }}
         from {{ ref("int_activity_cost_lines") }}
-        where {{ in_scope("month") }}
+        where {{ in_scope("month") }} and {{ in_scope("cost_date") }}
     )
 select
     'cost_to_serve is not the aggregate of cost_lines' as problem,

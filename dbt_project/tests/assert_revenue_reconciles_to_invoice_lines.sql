@@ -12,7 +12,7 @@ with
     lines as (
         select month, sum(gross_revenue) as revenue, sum(cogs) as cogs, count(*) as n
         from {{ ref("int_invoice_lines_converted") }}
-        where {{ in_scope("month") }}
+        where {{ in_scope("month") }} and {{ in_scope("invoice_date") }}
         group by month
     ),
     staged as (

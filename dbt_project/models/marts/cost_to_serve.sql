@@ -22,5 +22,6 @@ select
     ) as allocated_amount,
     count(*) as cost_line_count
 from {{ ref("cost_lines") }} as l
-where {{ in_run_scope("l.month") }}
+-- the month reaches the receivable calendar, the date the sources' dates (row groups skipped)
+where {{ in_run_scope("l.month") }} and {{ in_run_scope("l.cost_date") }}
 group by l.account_id, l.month, l.cost_category

@@ -24,6 +24,7 @@ with
             driver in ('receivable_years_in_terms', 'receivable_years_late')
             and cost_category = 'financing'
             and {{ in_run_scope("month") }}
+            and {{ in_run_scope("cost_date") }}
         union all
         select account_id, month, driver, driver_quantity, amount, source_id, allocation
         from {{ ref("int_activity_cost_lines") }}
@@ -31,6 +32,7 @@ with
             driver not in ('receivable_years_in_terms', 'receivable_years_late')
             and cost_category = 'financing'
             and {{ in_run_scope("month") }}
+            and {{ in_run_scope("cost_date") }}
         union all
         select
             account_id,
@@ -41,7 +43,10 @@ with
             source_id,
             allocation
         from {{ ref("int_direct_cost_lines") }}
-        where cost_category = 'financing' and {{ in_run_scope("month") }}
+        where
+            cost_category = 'financing'
+            and {{ in_run_scope("month") }}
+            and {{ in_run_scope("cost_date") }}
     ),
 
     sums as (
