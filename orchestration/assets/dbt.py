@@ -13,9 +13,15 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_as
 
 from orchestration.checks import gx_suites
 from orchestration.costing.sources import write_generated
+from orchestration.incremental.scope import RunScope, read_scope, write_scope
 from orchestration.kam.config import load_kam_config
 from orchestration.resources import WarehouseResource, dbt_cli
-from orchestration.settings import DBT_PROJECT_DIR
+from orchestration.settings import DBT_PROJECT_DIR, Settings
+
+# The run scope reaches dbt as this environment variable (JSON of RunScope.dbt_var(), read by
+# dbt_project/macros/scope.sql at execution time). Not a --vars entry: dbt parses the whole
+# project again whenever --vars change (about 5 s), and the scope changes from run to run.
+SCOPE_ENV = "KAM_DBT_SCOPE"
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 DBT_INPUTS = (
@@ -132,9 +138,33 @@ def kam_dbt_models(
     }
     # The scoring matrix and lifecycle rules, validated first: a bad file stops the run here.
     dbt_vars |= load_kam_config(settings.scoring_config, settings.lifecycle_config).dbt_vars()
-    invocation = dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context)
+    scope = dbt_scope(settings)
+    os.environ[SCOPE_ENV] = json.dumps(scope.dbt_var())
+    months = ", ".join(f"{m:%Y-%m}" for m in scope.months)
+    context.log.info("dbt scope: every month" if scope.full else f"dbt scope: {months}")
+    invocation = dbt.cli(build_args(scope, dbt_vars), context=context)
     yield from invocation.stream()
     keep_partial_parse(Path(invocation.target_path))
+
+
+def dbt_scope(settings: Settings) -> RunScope:
+    """The months this run recomputes. Without a working database there is nothing to update
+    month by month: the run becomes a full rebuild, recorded in scope.json so that the checks
+    and the publication after dbt cover every month too."""
+    scope = read_scope(settings)
+    if not scope.full and not settings.warehouse_db.exists():
+        scope = RunScope.everything()
+        write_scope(settings, scope)
+    return scope
+
+
+def build_args(scope: RunScope, dbt_vars: Mapping[str, Any]) -> list[str]:
+    """`dbt build` for the scope. A full scope rebuilds every month-partitioned table from
+    scratch (--full-refresh: CREATE TABLE AS, the same SQL as a first build), so a full run
+    never depends on what an earlier run left; a month scope runs them incrementally, each
+    replacing exactly the scope's months (incremental_strategy replace_months)."""
+    args = ["build", "--vars", json.dumps(dbt_vars)]
+    return [*args, "--full-refresh"] if scope.full else args
 
 
 def keep_partial_parse(run_target: Path, project: DbtProject = dbt_project) -> None:

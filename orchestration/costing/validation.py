@@ -11,6 +11,7 @@ from pathlib import Path
 
 from orchestration.costing.catalogue import ActivityRate, shown
 from orchestration.duck import connect, quote_literal
+from orchestration.incremental.scope import read_scope
 from orchestration.settings import Settings
 
 CATALOGUE_PARQUET = "activity_rates.parquet"
@@ -101,9 +102,11 @@ def unknown_budget_accounts(settings: Settings) -> tuple[list[str], int]:
 def unpriced_driver_volumes(settings: Settings) -> tuple[list[str], int]:
     """Driver volume that no valid catalogue rate (or no exchange rate) prices.
 
-    Reads the dbt view int_unpriced_driver_volumes in the working database. Returns (up to
-    SHOW problem lines, number of unpriced driver volumes)."""
+    Reads the dbt view int_unpriced_driver_volumes in the working database, for the months of
+    the run scope (a full scope: every month). Returns (up to SHOW problem lines, number of
+    unpriced driver volumes)."""
     catalogue = shown(settings.activity_rates_file)
+    months = read_scope(settings).sql_filter("month")
     con = connect(settings, settings.warehouse_db, read_only=True)
     try:
         rows = con.execute(
@@ -111,6 +114,7 @@ def unpriced_driver_volumes(settings: Settings) -> tuple[list[str], int]:
             SELECT problem, activity, driver, activity_date, source_file, source_row, detail,
                    count(*) OVER () AS n
             FROM main.{UNPRICED_VIEW}
+            WHERE {months}
             ORDER BY activity_date, source_file, source_row, driver, activity
             LIMIT {SHOW}
             """

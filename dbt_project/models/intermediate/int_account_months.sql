@@ -6,7 +6,7 @@
 with
     span as (
         select min(month) as data_first_month, max(month) as data_last_month
-        from {{ ref("int_invoice_lines_converted") }}
+        from {{ ref("int_account_revenue_months") }}
     ),
 
     waterfall as (
@@ -22,10 +22,9 @@ with
     ),
 
     invoices as (
-        select account_id, month, count(distinct invoice_number) as invoice_count
-        from {{ ref("int_invoice_lines_converted") }}
-        where document_type = 'invoice'
-        group by all
+        select account_id, month, invoice_count
+        from {{ ref("int_account_revenue_months") }}
+        where invoice_count > 0
     ),
 
     complaints as (

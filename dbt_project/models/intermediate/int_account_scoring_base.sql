@@ -27,7 +27,7 @@ with
             min(due_date) as due_date,
             min(payment_date) as payment_date,
             sum(gross_revenue) as amount
-        from {{ ref("int_invoice_lines_converted") }}
+        from {{ ref("int_invoice_documents") }}
         group by account_id, invoice_number
     ),
 

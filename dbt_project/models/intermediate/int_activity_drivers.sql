@@ -1,20 +1,34 @@
-{{ config(materialized="table") }}
 -- Driver volumes of time-driven activity-based costing: one row per driver occurrence (an
 -- invoice document, a shipment, a quote) with the date that selects the rate and the raw row it
 -- comes from. Receivables (financing) are interval drivers: see int_financing_drivers.
 -- Declared driver-based cost sources (sources/*.yml, cost.allocation with an activity) add their
 -- rows through their generated staging models stg_cost__<source>.
+-- A view: cost_lines prices it once per run (only the run's months), and its tests and the
+-- check driver_volumes_priced read it filtered by month, which DuckDB pushes into the scans.
 with
-    documents as (
+    -- One row per document (a document whose lines differ in due or payment date has several
+    -- rows in int_invoice_documents). Not materialized: read by three branches, and DuckDB
+    -- would otherwise write it out in full before any branch runs (4x slower at 10M lines).
+    documents as not materialized(
         select
             invoice_number,
             document_type,
             invoice_date,
             customer_id,
-            count(*) as line_count,
-            first(source_file order by source_file, source_row) as source_file,
-            first(source_row order by source_file, source_row) as source_row
-        from {{ ref("stg_erp__invoice_lines") }}
+            line_count,
+            {'file':source_file, 'row':source_row} as first_line
+        from {{ ref("int_invoice_documents") }}
+        where document_rows = 1
+        union all
+        select
+            invoice_number,
+            document_type,
+            invoice_date,
+            customer_id,
+            cast(sum(line_count) as bigint),
+            min({'file':source_file, 'row':source_row})
+        from {{ ref("int_invoice_documents") }}
+        where document_rows > 1
         group by invoice_number, document_type, invoice_date, customer_id
     ),
 
@@ -26,8 +40,8 @@ with
             1 as quantity,
             'invoice_lines' as source_name,
             invoice_number as source_id,
-            source_file,
-            source_row,
+            first_line.file as source_file,
+            first_line.row as source_row,
             'invoice ' || invoice_number || ': 1 order' as detail
         from documents
         where document_type = 'invoice'
@@ -41,8 +55,8 @@ with
             line_count,
             'invoice_lines',
             invoice_number,
-            source_file,
-            source_row,
+            first_line.file,
+            first_line.row,
             'invoice ' || invoice_number || ': ' || line_count || ' order line(s)'
         from documents
         where document_type = 'invoice'
@@ -56,8 +70,8 @@ with
             1,
             'invoice_lines',
             invoice_number,
-            source_file,
-            source_row,
+            first_line.file,
+            first_line.row,
             'credit note ' || invoice_number || ' (' || line_count || ' line(s))'
         from documents
         where document_type = 'credit_note'
@@ -126,22 +140,23 @@ with
         from {{ ref("stg_erp__quotations") }}
     ),
 
+    -- by position (not BY NAME), so that DuckDB prunes the columns a reader does not select
     all_volumes as (
         select *, cast(null as varchar) as account_id
         from volumes
         {% for s in kam_cost_sources() if s.allocation == "activity" %}
-            union all by name
+            union all
             select
                 driver,
                 cost_date as activity_date,
                 customer_id,
-                account_id,
                 quantity,
                 source_name,
                 source_id,
                 source_file,
                 source_row,
-                detail
+                detail,
+                account_id
             from {{ ref(s.model) }}
         {% endfor %}
     )

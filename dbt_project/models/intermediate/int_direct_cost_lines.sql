@@ -19,7 +19,7 @@ with
             cast(null as varchar) as detail
         where false
         {% for s in kam_cost_sources() if s.allocation == "direct" %}
-            union all by name
+            union all
             select
                 source_name,
                 source_id,

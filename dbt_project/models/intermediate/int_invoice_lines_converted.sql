@@ -28,4 +28,4 @@ select
 from lines as l
 left join
     {{ ref("int_customer_accounts") }} as a on l.customer_id = a.customer_id
-    {{ fx_join("l", "currency", "invoice_date", dates_from=ref("stg_erp__invoice_lines")) }}
+    {{ fx_join("l", "currency", "invoice_date") }}

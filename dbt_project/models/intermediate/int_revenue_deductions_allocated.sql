@@ -11,9 +11,7 @@ with
     deductions as (select * from {{ ref("int_revenue_deductions_converted") }}),
 
     revenue as (
-        select account_id, month, sum(gross_revenue) as gross_revenue
-        from {{ ref("int_invoice_lines_converted") }}
-        group by account_id, month
+        select account_id, month, gross_revenue from {{ ref("int_account_revenue_months") }}
     ),
 
     other_deductions as (

@@ -20,4 +20,4 @@ select
 from {{ ref("stg_erp__deductions") }} as d
 left join
     {{ ref("int_customer_accounts") }} as a on d.customer_id = a.customer_id
-    {{ fx_join("d", "currency", "booking_date", dates_from=ref("stg_erp__deductions")) }}
+    {{ fx_join("d", "currency", "booking_date") }}

@@ -7,7 +7,7 @@
 with
     span as (
         select min(month) as data_first_month, max(month) as data_last_month
-        from {{ ref("int_invoice_lines_converted") }}
+        from {{ ref("int_account_revenue_months") }}
     ),
 
     months as (

@@ -8,7 +8,7 @@ with
             sum(gross_revenue) as gross_revenue,
             min(invoice_date) as first_invoice,
             max(invoice_date) as last_invoice
-        from {{ ref("int_invoice_lines_converted") }}
+        from {{ ref("int_invoice_documents") }}
         group by all
     )
 

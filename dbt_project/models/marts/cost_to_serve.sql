@@ -1,6 +1,14 @@
+{{
+    config(
+        materialized="incremental",
+        incremental_strategy="replace_months",
+        on_schema_change="fail",
+    )
+}}
 -- Relationship costs per account, month and cost category (the cost-to-serve),
 -- reporting currency: exactly the aggregate of cost_lines.
 -- Sums to key_account_value.relationship_costs per account and month.
+-- Month-partitioned: an incremental run recomputes only its months (see macros/scope.sql).
 select
     l.account_id,
     l.month,
@@ -14,6 +22,6 @@ select
     ) as allocated_amount,
     count(*) as cost_line_count
 from {{ ref("cost_lines") }} as l
-left join {{ ref("cost_categories") }} as c using (cost_category)
+-- the month reaches the receivable calendar, the date the sources' dates (row groups skipped)
+where {{ in_run_scope("l.month") }} and {{ in_run_scope("l.cost_date") }}
 group by l.account_id, l.month, l.cost_category
-order by l.account_id, l.month, any_value(c.sort_order)

@@ -5,12 +5,11 @@
 -- key_account_value = gross_margin - relationship_costs         (contribution II)
 -- Deductions are in the month they belong to: period bonuses spread over their period in
 -- proportion to net revenue (int_revenue_deductions_allocated), the rest in the booking month.
--- relationship_costs = the sum of cost_lines (= cost_to_serve) of the account and month.
+-- relationship_costs = the sum of cost_to_serve (= of cost_lines) of the account and month.
+-- Rebuilt in full on every run from monthly aggregates (no line is read).
 with
     revenue as (
-        select account_id, month, sum(gross_revenue) as gross_revenue, sum(cogs) as cogs
-        from {{ ref("int_invoice_lines_converted") }}
-        group by all
+        select account_id, month, gross_revenue, cogs from {{ ref("int_account_revenue_months") }}
     ),
 
     deductions as (
@@ -27,7 +26,7 @@ with
 
     costs as (
         select account_id, month, sum(amount) as relationship_costs
-        from {{ ref("cost_lines") }}
+        from {{ ref("cost_to_serve") }}
         group by all
     ),
 
