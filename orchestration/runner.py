@@ -32,6 +32,9 @@ class RefreshOutcome:
 def run_refresh(instance: DagsterInstance | None = None) -> RefreshOutcome:
     called = time.time()
     started = time.monotonic()
+    from orchestration.checks import engine
+
+    engine.start(Settings.load())  # GX imports in a helper process meanwhile (checks/engine.py)
     from orchestration.definitions import defs
 
     definitions_loaded = time.time()

@@ -1,0 +1,212 @@
+"""What each GX suite is validated on: small marts row by row, long tables as compact frames.
+
+- A month-partitioned mart (cost_lines, cost_to_serve; `partitioned_marts()`) or a suite with
+  meta.reduction is validated compactly (reduction.py), on the months of the run's scope only:
+  the other months were validated when they were published and are carried over unchanged.
+- Every other mart is small (accounts x months) and validated whole, row by row, as a DataFrame.
+- A declared cost source (sources/<name>.yml) is validated compactly on its accepted rows.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from orchestration.checks.gx_suites import (
+    ValidationSummary,
+    build_docs,
+    failure,
+    load_suite_dict,
+    plain,
+    read_mart,
+    row_level_summary,
+    run_suite,
+)
+from orchestration.checks.reduction import ROWS, Reduction, reduce_suite
+from orchestration.duck import connect, quote_ident, quote_literal
+from orchestration.incremental.scope import RunScope, read_scope
+from orchestration.settings import Settings
+
+SAMPLE_ROWS = 5
+GROUPS_SHOWN = 10
+
+
+def check_marts(
+    settings: Settings, run_name: str, tables: list[str], partitioned: dict[str, str]
+) -> tuple[list[ValidationSummary], float]:
+    """Every mart's suite, then Data Docs once (complete before the publication copies them,
+    also when a suite failed): the summaries and the seconds Data Docs took."""
+    summaries = list(validate_marts(settings, run_name, tables, partitioned))
+    started = time.monotonic()
+    build_docs(settings, run_name)
+    return summaries, time.monotonic() - started
+
+
+def check_sources(
+    settings: Settings, run_name: str, specs: dict[str, dict[str, Any]]
+) -> list[ValidationSummary]:
+    """Every declared source's suite; Data Docs only if one failed (no mart step follows)."""
+    summaries = [validate_declared_source(settings, n, s, run_name) for n, s in specs.items()]
+    if not all(s.success for s in summaries):
+        build_docs(settings, run_name)
+    return summaries
+
+
+def validate_marts(
+    settings: Settings,
+    run_name: str,
+    tables: Iterable[str],
+    partitioned: dict[str, str] | None = None,
+) -> Iterator[ValidationSummary]:
+    """Validate each mart's suite, one after the other, on one read-only connection.
+    `partitioned`: partitioned_marts() (mart -> month column), read from dbt if not given."""
+    if partitioned is None:
+        from orchestration.assets.dbt import partitioned_marts  # loads dagster and the manifest
+
+        partitioned = partitioned_marts()
+    scope = read_scope(settings)
+    con = connect(settings, settings.warehouse_db, read_only=True)
+    try:
+        for table in tables:
+            spec = load_suite_dict(table)
+            reduction = mart_reduction(table, spec, partitioned.get(table), scope)
+            if reduction is None:
+                yield validate_rows(con, settings, table, spec, run_name)
+            else:
+                validated = "all rows" if reduction.where == "true" else scope_text(scope)
+                yield validate_compact(con, settings, reduction, run_name, validated)
+    finally:
+        con.close()
+
+
+def mart_reduction(
+    table: str, spec: dict[str, Any], partition_column: str | None, scope: RunScope
+) -> Reduction | None:
+    """The compact form of a mart's suite, or None for a mart validated row by row."""
+    meta = spec.get("meta", {})
+    if partition_column is None and "reduction" not in meta:
+        return None
+    red = meta.get("reduction", {})
+    default = [partition_column] if partition_column else []
+    return reduce_suite(
+        spec,
+        table=table,
+        source=f"main.{quote_ident(table)}",
+        where=scope.sql_filter(quote_ident(partition_column)) if partition_column else "true",
+        group_by=tuple(red.get("group_by", default)),
+        sample_columns=tuple(red.get("sample_columns", ())),
+        scope_filter=scope.sql_filter,
+    )
+
+
+def validate_rows(
+    con, settings: Settings, table: str, spec: dict[str, Any], run_name: str
+) -> ValidationSummary:
+    """The suite on the whole mart as a DataFrame (plus its derived columns)."""
+    started = time.monotonic()
+    meta = spec.get("meta", {})
+    df = read_mart(con, table, meta)
+    read = time.monotonic()
+    result = run_suite(settings, spec, df, run_name)
+    summary = row_level_summary(table, result, len(df))
+    return _timed(summary, read=read - started, gx=time.monotonic() - read)
+
+
+def validate_compact(
+    con, settings: Settings, reduction: Reduction, run_name: str, validated: str = "all rows"
+) -> ValidationSummary:
+    """The suite decided on the compact frame; a failure carries counts, groups and sample rows."""
+    import pandas as pd
+
+    started = time.monotonic()
+    frame = con.execute(reduction.frame_sql()).df()
+    if frame.empty:  # nothing to validate: one group of 0 rows (a row count minimum then fails)
+        zero = {ROWS: 0} | {r.column: 0 for r in reduction.rules}
+        frame = pd.DataFrame([dict.fromkeys(reduction.group_by) | zero])
+    reduced = time.monotonic()
+    result = run_suite(settings, reduction.gx_suite(), frame, run_name, _format(reduction))
+    stats = result.statistics
+    summary = ValidationSummary(
+        table=reduction.table,
+        success=bool(result.success),
+        evaluated=int(stats["evaluated_expectations"]),
+        successful=int(stats["successful_expectations"]),
+        failures=[
+            compact_failure(con, reduction, frame, r) for r in result.results if not r.success
+        ],
+        rows=int(frame[ROWS].sum()),
+        validated=validated,
+        compact_rows=len(frame),
+    )
+    return _timed(summary, reduce=reduced - started, gx=time.monotonic() - reduced)
+
+
+def compact_failure(con, reduction: Reduction, frame, r) -> dict[str, Any]:
+    """Which row-level expectation failed, on how many rows, in which groups, and a few rows."""
+    out = failure(r)
+    column = r.expectation_config.kwargs.get("column")
+    row_level = (r.expectation_config.meta or {}).get("row_level", {})
+    kwargs = row_level.get("kwargs", {})
+    out["expectation"] = row_level.get("type", out["expectation"])
+    out["column"] = kwargs.get("column") or kwargs.get("column_list")
+    if column == ROWS:
+        out |= {"unexpected_count": None, "observed_value": int(frame[ROWS].sum()), "sample": []}
+        return out
+    rule = next(x for x in reduction.rules if x.column == column)
+    broken = frame[frame[column] > 0]
+    out["unexpected_count"] = int(broken[column].sum())
+    out["groups"] = plain(
+        [
+            {**{g: row[g] for g in reduction.group_by}, "rows": row[column]}
+            for row in broken.head(GROUPS_SHOWN).to_dict("records")
+        ]
+    )
+    cursor = con.execute(reduction.sample_sql(rule, SAMPLE_ROWS))
+    names = [d[0] for d in cursor.description]
+    # exact values (decimals as text), not the DataFrame's floats
+    out["sample"] = plain([dict(zip(names, row, strict=True)) for row in cursor.fetchall()])
+    return out
+
+
+def validate_declared_source(
+    settings: Settings, name: str, spec: dict[str, Any], run_name: str
+) -> ValidationSummary:
+    """A declared source's suite (orchestration/costing/sources.py gx_suite) on its accepted
+    rows (the ingested Parquet), compactly: one GROUP BY in DuckDB, a one-row frame for GX."""
+    red = spec.get("meta", {}).get("reduction", {})
+    path = settings.ingested_dir / f"{name}.parquet"
+    reduction = reduce_suite(
+        spec,
+        table=name,
+        source=f"read_parquet({quote_literal(str(path))})",
+        group_by=tuple(red.get("group_by", ())),
+        sample_columns=tuple(red.get("sample_columns", ())),
+    )
+    con = connect(settings)
+    try:
+        return validate_compact(con, settings, reduction, run_name)
+    finally:
+        con.close()
+
+
+def scope_text(scope: RunScope) -> str:
+    if scope.full:
+        return "all rows"
+    return (
+        "months " + ", ".join(m.strftime("%Y-%m") for m in scope.months)
+        if scope.months
+        else "no months"
+    )
+
+
+def _format(reduction: Reduction) -> str | dict[str, Any]:
+    # Failing groups are listed by their keys in Data Docs, not as bare counts.
+    if not reduction.group_by:
+        return "SUMMARY"
+    return {"result_format": "SUMMARY", "unexpected_index_column_names": list(reduction.group_by)}
+
+
+def _timed(summary: ValidationSummary, **seconds: float) -> ValidationSummary:
+    summary.seconds.update({k: round(v, 3) for k, v in seconds.items()})
+    return summary
