@@ -30,6 +30,28 @@ from orchestration.settings import Settings
 
 SAMPLE_ROWS = 5
 GROUPS_SHOWN = 10
+# DuckDB memory of a validation: the long marts reduce to a few hundred rows, only hashing the
+# keys for uniqueness needs more, and DuckDB spills that to temp_directory beyond the limit.
+VALIDATION_MEMORY_MB = 384
+_UNITS = {"KB": 1e-3, "MB": 1, "GB": 1e3, "TB": 1e6, "KIB": 2**-10, "MIB": 1, "GIB": 2**10}
+
+
+def validation_connection(settings: Settings, database=":memory:", read_only: bool = False):
+    """A DuckDB connection with the settings' limits and at most VALIDATION_MEMORY_MB."""
+    con = connect(settings, database, read_only=read_only)
+    con.execute(f"SET memory_limit = '{_capped(settings.memory_limit)}MB'")
+    return con
+
+
+def _capped(limit: str) -> int:
+    text = limit.strip().upper().replace(" ", "")
+    for unit, mb in sorted(_UNITS.items(), key=lambda u: -len(u[0])):
+        if text.endswith(unit):
+            try:
+                return max(1, min(VALIDATION_MEMORY_MB, int(float(text[: -len(unit)]) * mb)))
+            except ValueError:
+                break
+    return VALIDATION_MEMORY_MB
 
 
 def check_marts(
@@ -66,7 +88,7 @@ def validate_marts(
 
         partitioned = partitioned_marts()
     scope = read_scope(settings)
-    con = connect(settings, settings.warehouse_db, read_only=True)
+    con = validation_connection(settings, settings.warehouse_db, read_only=True)
     try:
         for table in tables:
             spec = load_suite_dict(table)
@@ -183,7 +205,7 @@ def validate_declared_source(
         group_by=tuple(red.get("group_by", ())),
         sample_columns=tuple(red.get("sample_columns", ())),
     )
-    con = connect(settings)
+    con = validation_connection(settings)
     try:
         return validate_compact(con, settings, reduction, run_name)
     finally:
