@@ -1,9 +1,10 @@
 """What each GX suite is validated on: small marts row by row, long tables as compact frames.
 
-- A month-partitioned mart (cost_lines, cost_to_serve; `partitioned_marts()`) or a suite with
-  meta.reduction is validated compactly (reduction.py), on the months of the run's scope only:
-  the other months were validated when they were published and are carried over unchanged.
-- Every other mart is small (accounts x months) and validated whole, row by row, as a DataFrame.
+- A month-partitioned mart (cost_lines, cost_to_serve; `partitioned_marts()`) is validated
+  compactly (reduction.py) on the months of the run's scope only: the other months were
+  validated when they were published and are carried over unchanged.
+- Every other mart is validated whole: row by row as a DataFrame, or compactly if it has more
+  than COMPACT_ABOVE_ROWS rows (or its suite has meta.reduction).
 - A declared cost source (sources/<name>.yml) is validated compactly on its accepted rows.
 """
 
@@ -30,6 +31,9 @@ from orchestration.settings import Settings
 
 SAMPLE_ROWS = 5
 GROUPS_SHOWN = 10
+# A mart above this many rows is validated compactly too (e.g. key_account_value at 10M invoice
+# lines: 160,000 account-months); below, GX reads it whole as a DataFrame.
+COMPACT_ABOVE_ROWS = 50_000
 # DuckDB memory of a validation: the long marts reduce to a few hundred rows, only hashing the
 # keys for uniqueness needs more, and DuckDB spills that to temp_directory beyond the limit.
 VALIDATION_MEMORY_MB = 384
@@ -92,34 +96,43 @@ def validate_marts(
     try:
         for table in tables:
             spec = load_suite_dict(table)
-            reduction = mart_reduction(table, spec, partitioned.get(table), scope)
-            if reduction is None:
+            rows = con.execute(f"SELECT count(*) FROM main.{quote_ident(table)}").fetchone()[0]
+            compact = table in partitioned or "reduction" in spec.get("meta", {})
+            if not compact and rows <= COMPACT_ABOVE_ROWS:
                 yield validate_rows(con, settings, table, spec, run_name)
-            else:
-                validated = "all rows" if reduction.where == "true" else scope_text(scope)
-                yield validate_compact(con, settings, reduction, run_name, validated)
+                continue
+            reduction = mart_reduction(table, spec, partitioned.get(table), scope)
+            validated = "all rows" if reduction.where == "true" else scope_text(scope)
+            yield validate_compact(con, settings, reduction, run_name, validated)
     finally:
         con.close()
 
 
 def mart_reduction(
     table: str, spec: dict[str, Any], partition_column: str | None, scope: RunScope
-) -> Reduction | None:
-    """The compact form of a mart's suite, or None for a mart validated row by row."""
-    meta = spec.get("meta", {})
-    if partition_column is None and "reduction" not in meta:
-        return None
-    red = meta.get("reduction", {})
-    default = [partition_column] if partition_column else []
+) -> Reduction:
+    """The compact form of a mart's suite: only the scope's months of a partitioned mart."""
+    red = spec.get("meta", {}).get("reduction", {})
     return reduce_suite(
         spec,
         table=table,
         source=f"main.{quote_ident(table)}",
         where=scope.sql_filter(quote_ident(partition_column)) if partition_column else "true",
-        group_by=tuple(red.get("group_by", default)),
-        sample_columns=tuple(red.get("sample_columns", ())),
+        group_by=tuple(red.get("group_by", [partition_column] if partition_column else [])),
+        sample_columns=tuple(red.get("sample_columns", key_columns(spec))),
         scope_filter=scope.sql_filter,
     )
+
+
+def key_columns(spec: dict[str, Any]) -> list[str]:
+    """The columns of the suite's first uniqueness expectation: what names a row."""
+    for e in spec.get("expectations", []):
+        kwargs = e.get("kwargs", {})
+        if e.get("type") == "expect_compound_columns_to_be_unique":
+            return list(kwargs["column_list"])
+        if e.get("type") == "expect_column_values_to_be_unique":
+            return [kwargs["column"]]
+    return []
 
 
 def validate_rows(

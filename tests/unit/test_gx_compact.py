@@ -13,7 +13,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.checks.gx_suites import load_suite_dict
+from orchestration.checks.gx_suites import load_suite_dict, suite_tables
 from orchestration.checks.reduction import ReductionError, reduce_suite
 from orchestration.checks.validate import (
     mart_reduction,
@@ -361,10 +361,16 @@ def test_an_expectation_without_exact_compact_form_is_refused(expectation):
         reduce_suite({"name": "t", "expectations": [expectation]}, table="t", source="main.t")
 
 
-def test_every_partitioned_mart_suite_has_a_compact_form():
-    for table in PARTITIONED:
-        reduction = mart_reduction(table, load_suite_dict(table), "month", RunScope.everything())
-        assert reduction is not None and reduction.group_by[0] == "month"
-        assert len(reduction.gx_suite()["expectations"]) == len(
-            load_suite_dict(table)["expectations"]
-        )
+def test_every_mart_suite_has_a_compact_form():
+    """Partitioned marts are always validated compactly, any other above COMPACT_ABOVE_ROWS."""
+    for table in suite_tables():
+        spec = load_suite_dict(table)
+        reduction = mart_reduction(table, spec, PARTITIONED.get(table), RunScope.everything())
+        assert len(reduction.gx_suite()["expectations"]) == len(spec["expectations"])
+        assert reduction.sample_columns, f"{table}: no columns to show offending rows by"
+    assert (
+        mart_reduction(
+            "cost_lines", load_suite_dict("cost_lines"), "month", RunScope.everything()
+        ).group_by[0]
+        == "month"
+    )
