@@ -65,15 +65,11 @@ class Rule:
 
     column: str  # its count column in the compact frame
     expectation: dict[str, Any]
-    unexpected: str  # SQL predicate over a validated row
+    unexpected: str  # SQL predicate over a validated row (not for uniqueness: see keys)
     checked: tuple[str, ...]  # the columns it looks at (shown next to sample rows)
-    # uniqueness: the CTE of duplicated keys, its name, the flag column it sets and the join
-    # condition (a LEFT JOIN: a correlated EXISTS made DuckDB hash every distinct key first)
-    duplicates: str | None = None
-    dup_name: str | None = None
-    flag: str | None = None
-    join: str | None = None
     count: str | None = None  # aggregate counting the unexpected rows, if not a FILTER
+    keys: tuple[str, ...] = ()  # uniqueness: the key columns ...
+    keep: str = "true"  # ... and the rows whose key counts (GX ignores some with NULLs)
 
     def count_sql(self) -> str:
         return self.count or f"count(*) FILTER (WHERE {self.unexpected})"
@@ -95,40 +91,89 @@ class Reduction:
     lookups: str = ""  # LEFT JOINs of the suite's meta.lookups (see lookup_joins)
 
     def frame_sql(self) -> str:
-        """One row per group: its rows and, per rule, how many of them are unexpected."""
+        """One row per group: its rows and, per rule, how many of them are unexpected.
+
+        Row rules are counted in one pass over the rows (with derived columns and lookups);
+        each uniqueness rule counts, per group, the rows of its duplicated keys apart."""
         groups = [quote_ident(g) for g in self.group_by]
+        per_row = [r for r in self.rules if not r.keys]
+        per_key = [r for r in self.rules if r.keys]
         counts = [f"count(*) AS {quote_ident(ROWS)}"] + [
-            f"{r.count_sql()} AS {quote_ident(r.column)}" for r in self.rules
+            f"{r.count_sql()} AS {quote_ident(r.column)}" for r in per_row
         ]
-        group = f" GROUP BY {', '.join(groups)} ORDER BY {', '.join(groups)}" if groups else ""
-        return f"{self._with()} SELECT {', '.join(groups + counts)} FROM checked{group}"
+        group = f" GROUP BY {', '.join(groups)}" if groups else ""
+        order = f" ORDER BY {', '.join(groups)}" if groups else ""
+        rows = f"SELECT {', '.join(groups + counts)} FROM checked{group}"
+        if not per_key:
+            return f"{self._with()} {rows}{order}"
+        ctes = [f"per_row AS ({rows})"]
+        select, joins = ["per_row.*"], ""
+        for i, r in enumerate(per_key):
+            name = quote_ident(f"per_key_{i}")
+            ctes.append(f"{name} AS ({self._duplicate_rows(r)})")
+            select.append(f"coalesce({name}.n, 0) AS {quote_ident(r.column)}")
+            match = " AND ".join(f"{name}.{g} IS NOT DISTINCT FROM per_row.{g}" for g in groups)
+            joins += f" LEFT JOIN {name} ON {match}" if groups else f" CROSS JOIN {name}"
+        return (
+            f"{self._with()}, {', '.join(ctes)} "
+            f"SELECT {', '.join(select)} FROM per_row{joins}{order}"
+        )
 
     def sample_sql(self, rule: Rule, limit: int = 5) -> str:
         """A few rows that break `rule`, found by the same predicate."""
         shown = list(dict.fromkeys([*self.sample_columns, *rule.checked]))
         cols = ", ".join(quote_ident(c) for c in shown)
+        if not rule.keys:
+            return (
+                f"{self._with()} SELECT {cols} FROM checked WHERE {rule.unexpected} "
+                f"ORDER BY {cols} LIMIT {int(limit)}"
+            )
+        keys = ", ".join(quote_ident(k) for k in rule.keys)
+        match = " AND ".join(
+            f"d.{quote_ident(k)} IS NOT DISTINCT FROM checked.{quote_ident(k)}" for k in rule.keys
+        )
         return (
-            f"{self._with()} SELECT {cols} FROM checked WHERE {rule.unexpected} "
+            f"{self._with()}, d AS (SELECT {keys} FROM {quote_ident(self.table)} "
+            f"WHERE {rule.keep} AND {_hashed(rule.keys)} IN ({self._candidates(rule)}) "
+            f"GROUP BY ALL HAVING count(*) > 1) "
+            f"SELECT {cols} FROM checked SEMI JOIN d ON {match} WHERE {rule.keep} "
             f"ORDER BY {cols} LIMIT {int(limit)}"
         )
 
     def _with(self) -> str:
-        ctes = [
-            f"{quote_ident(self.table)} AS NOT MATERIALIZED "
-            f"(SELECT * FROM {self.source} WHERE {self.where})"
-        ]
-        ctes += [r.duplicates for r in self.rules if r.duplicates]
         src = quote_ident(self.table)
         derived = "".join(f", ({sql}) AS {quote_ident(n)}" for n, sql in self.derived.items())
-        dups = [r for r in self.rules if r.duplicates]
-        flags = "".join(f", {quote_ident(r.dup_name)}.{quote_ident(r.flag)}" for r in dups)
-        joins = self.lookups + "".join(
-            f" LEFT JOIN {quote_ident(r.dup_name)} ON {r.join}" for r in dups
+        return (
+            f"WITH {src} AS NOT MATERIALIZED (SELECT * FROM {self.source} WHERE {self.where}), "
+            f"checked AS NOT MATERIALIZED (SELECT {src}.*{derived} FROM {src}{self.lookups})"
         )
-        ctes.append(
-            f"checked AS NOT MATERIALIZED (SELECT {src}.*{derived}{flags} FROM {src}{joins})"
+
+    def _candidates(self, rule: Rule) -> str:
+        """Hashes of keys that may occur twice: the sorted 32-bit hashes equal to the previous.
+
+        Sorting 32-bit hashes took a third of the time of a hash table of every distinct key
+        (17M cost lines); their collisions (about 35,000 at 17M keys) only add candidates that
+        are then compared by value, they never hide a duplicate."""
+        return (
+            f"SELECT h FROM (SELECT h, lag(h) OVER (ORDER BY h) AS previous FROM "
+            f"(SELECT {_hashed(rule.keys)} AS h FROM {quote_ident(self.table)} "
+            f"WHERE {rule.keep})) WHERE h = previous"
         )
-        return "WITH " + ", ".join(ctes)
+
+    def _duplicate_rows(self, rule: Rule) -> str:
+        """Per group, the rows whose key occurs more than once among the validated rows."""
+        groups = ", ".join(quote_ident(g) for g in self.group_by)
+        keys = ", ".join(quote_ident(k) for k in rule.keys)
+        candidates = (
+            f"SELECT {groups + ', ' if groups else ''}count(*) OVER (PARTITION BY {keys}) AS copies "
+            f"FROM {quote_ident(self.table)} "
+            f"WHERE {rule.keep} AND {_hashed(rule.keys)} IN ({self._candidates(rule)})"
+        )
+        group = f" GROUP BY {groups}" if groups else ""
+        return (
+            f"SELECT {groups + ', ' if groups else ''}count(*) AS n "
+            f"FROM ({candidates}) WHERE copies > 1{group}"
+        )
 
     def gx_suite(self) -> dict[str, Any]:
         """The suite GX evaluates on the compact frame: one expectation per row-level one."""
@@ -174,7 +219,7 @@ def reduce_suite(
     rules: list[Rule] = []
     row_count = None
     names: set[str] = set()
-    for i, exp in enumerate(spec.get("expectations", [])):
+    for exp in spec.get("expectations", []):
         kind, kwargs = exp.get("type"), dict(exp.get("kwargs", {}))
         if kind not in SUPPORTED:
             raise ReductionError(f"{spec.get('name')}: no compact form for {kind}")
@@ -184,7 +229,7 @@ def reduce_suite(
             row_count = {k: v for k, v in kwargs.items() if v is not None}
             continue
         column = _unique_name(_label(kind, kwargs), names)
-        rules.append(_rule(kind, kwargs, exp, column, f"dup_{i}", table, derived))
+        rules.append(_rule(kind, kwargs, exp, column, derived))
     return Reduction(
         name=spec["name"],
         table=table,
@@ -229,7 +274,7 @@ def lookup_joins(
     return "".join(joins)
 
 
-def _rule(kind, kwargs, exp, column, dup_name, table, derived) -> Rule:
+def _rule(kind, kwargs, exp, column, derived) -> Rule:
     col = kwargs.get("column")
     q = quote_ident(col) if col else None
     if kind == "expect_column_values_to_not_be_null":
@@ -254,34 +299,11 @@ def _rule(kind, kwargs, exp, column, dup_name, table, derived) -> Rule:
         keep = _kept_rows(keys, kwargs.get("ignore_row_if", "all_values_are_missing"))
     if any(k in derived for k in keys):
         raise ReductionError(f"uniqueness of a derived column ({keys}) has no compact form")
-    return _uniqueness(column, exp, keys, keep, dup_name, table)
+    return Rule(column, exp, "", tuple(keys), keys=tuple(keys), keep=keep)
 
 
-def _uniqueness(column, exp, keys, keep, dup_name, table) -> Rule:
-    qkeys = ", ".join(quote_ident(k) for k in keys)
-    src, dup = quote_ident(table), quote_ident(dup_name)
-    flag_name = f"__{dup_name}"
-    flag = quote_ident(flag_name)
-    renamed = ", ".join(f"{quote_ident(k)} AS {quote_ident(f'__k{i}')}" for i, k in enumerate(keys))
-    # Hashes first: sorted, a hash equal to the previous one is a candidate (a real duplicate or
-    # a collision); only the candidates' keys are then compared by value. Sorting 32-bit hashes
-    # took a third of the time of a hash table of every distinct key (17M cost lines); their
-    # collisions (about 35,000 at 17M keys) only add candidates, never hide a duplicate.
-    hashed = f"(hash({qkeys}) >> 32)::UINTEGER"
-    hashes = (
-        f"SELECT h FROM (SELECT h, lag(h) OVER (ORDER BY h) AS previous "
-        f"FROM (SELECT {hashed} AS h FROM {src} WHERE {keep})) WHERE h = previous"
-    )
-    duplicates = (
-        f"{dup} AS (SELECT {renamed}, true AS {flag} FROM {src} "
-        f"WHERE {keep} AND {hashed} IN ({hashes}) GROUP BY ALL HAVING count(*) > 1)"
-    )
-    join = " AND ".join(
-        f"{dup}.{quote_ident(f'__k{i}')} IS NOT DISTINCT FROM {src}.{quote_ident(k)}"
-        for i, k in enumerate(keys)
-    )
-    unexpected = f"({keep}) AND coalesce({flag}, false)"
-    return Rule(column, exp, unexpected, tuple(keys), duplicates, dup_name, flag_name, join)
+def _hashed(keys: tuple[str, ...]) -> str:
+    return f"(hash({', '.join(quote_ident(k) for k in keys)}) >> 32)::UINTEGER"
 
 
 def _kept_rows(keys: list[str], ignore_row_if: str) -> str:
