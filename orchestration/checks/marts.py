@@ -1,10 +1,11 @@
 """Blocking asset checks with GX: one result per mart and per declared cost source.
 
-All mart suites run in one Dagster step (`marts_gx_suites`) and all declared-source suites in
-another (`cost_sources_gx_declared_rules`): a step costs Dagster about 0.3 s of its own, more
-than most suites. Each step still yields one check result per mart / source, and each check is
-blocking: if any fails, the step fails after reporting all of them, and nothing downstream (dbt
-after the sources, the publication after the marts) runs.
+All mart suites run in one Dagster step (`marts_gx_suites`), all declared-source suites in
+another (`cost_sources_gx_declared_rules`), on one DuckDB connection and one GX context, with
+Data Docs written once at the end (not after every suite). Each step yields one check result
+per mart / source, and every check is blocking: if any fails, Dagster fails the step after all
+results are reported, and nothing downstream (dbt after the sources, the publication after the
+marts) runs. The work itself runs in the GX helper process of the refresh (engine.py).
 """
 
 from dagster import (
@@ -63,7 +64,7 @@ def build_mart_checks(tables: list[str]) -> AssetChecksDefinition:
         )
         for summary in summaries:
             _log(context, summary)
-            yield _result(summary, AssetKey([summary.table]), mart_check_name(summary.table))
+            yield check_result(summary, AssetKey([summary.table]), mart_check_name(summary.table))
         context.log.info(f"GX Data Docs {settings.data_docs_dir} in {docs_seconds:.2f} s")
 
     return _checks
@@ -101,12 +102,12 @@ def build_source_checks(specs: dict[str, dict]) -> AssetChecksDefinition:
             strict=True,
         ):
             _log(context, summary)
-            yield _result(summary, ingest_asset_key(name), SOURCE_CHECK)
+            yield check_result(summary, ingest_asset_key(name), SOURCE_CHECK)
 
     return _checks
 
 
-def _result(summary: ValidationSummary, asset: AssetKey, name: str) -> AssetCheckResult:
+def check_result(summary: ValidationSummary, asset: AssetKey, name: str) -> AssetCheckResult:
     metadata = {
         "rows": summary.rows,
         "validated": summary.validated,

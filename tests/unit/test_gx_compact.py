@@ -374,3 +374,24 @@ def test_every_mart_suite_has_a_compact_form():
         ).group_by[0]
         == "month"
     )
+
+
+def test_a_failed_long_mart_check_says_which_rows_and_blocks(warehouse, settings):
+    from dagster import AssetCheckKey, AssetKey
+
+    from orchestration.checks.marts import check_result, gx_checks
+
+    specs = {spec.key: spec for checks in gx_checks for spec in checks.check_specs}
+    assert specs[AssetCheckKey(AssetKey(["cost_lines"]), "gx_cost_lines")].blocking
+
+    mutate(warehouse, "UPDATE cost_lines SET source_row = 0 WHERE cost_line_id = 'service_logs:T1'")
+    [summary] = validate_marts(settings, "test", ["cost_lines"], PARTITIONED)
+    result = check_result(summary, AssetKey(["cost_lines"]), "gx_cost_lines")
+    assert not result.passed and result.severity.value == "ERROR"
+    assert result.description.startswith(
+        "expect_column_values_to_be_between(source_row): 1 unexpected in "
+        "[{'month': '2025-05-01', 'allocation': 'direct', 'cost_category': 'complaint_goodwill'"
+    )
+    assert "'cost_line_id': 'service_logs:T1'" in result.description
+    assert "'source_file': '/raw/service_logs/2025.csv', 'source_row': 0" in result.description
+    assert result.metadata["failures"].value == summary.failures
