@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from orchestration.checks.gx_suites import (
@@ -93,19 +94,42 @@ def validate_marts(
         partitioned = partitioned_marts()
     scope = read_scope(settings)
     con = validation_connection(settings, settings.warehouse_db, read_only=True)
+    background = con.cursor()  # a second connection to the same database, for the other thread
     try:
-        for table in tables:
-            spec = load_suite_dict(table)
-            rows = con.execute(f"SELECT count(*) FROM main.{quote_ident(table)}").fetchone()[0]
-            compact = table in partitioned or "reduction" in spec.get("meta", {})
-            if not compact and rows <= COMPACT_ABOVE_ROWS:
-                yield validate_rows(con, settings, table, spec, run_name)
-                continue
-            reduction = mart_reduction(table, spec, partitioned.get(table), scope)
-            validated = "all rows" if reduction.where == "true" else scope_text(scope)
-            yield validate_compact(con, settings, reduction, run_name, validated)
+        plans = {t: _plan(con, t, partitioned.get(t), scope) for t in tables}
+        # DuckDB reduces the compact marts in a thread (it releases the GIL while it runs),
+        # while GX validates the small marts here.
+        with ThreadPoolExecutor(1, thread_name_prefix="compact-frames") as pool:
+            frames = {
+                t: pool.submit(compact_frame, background, red)
+                for t, (_, red) in plans.items()
+                if red is not None
+            }
+            summaries = {
+                t: validate_rows(con, settings, t, spec, run_name)
+                for t, (spec, red) in plans.items()
+                if red is None
+            }
+            for t, future in frames.items():
+                red = plans[t][1]
+                validated = "all rows" if red.where == "true" else scope_text(scope)
+                frame, seconds = future.result()
+                summaries[t] = decide_compact(con, settings, red, frame, run_name, validated)
+                summaries[t].seconds["reduce"] = round(seconds, 3)
+        yield from (summaries[t] for t in plans)
     finally:
+        background.close()
         con.close()
+
+
+def _plan(con, table: str, partition_column: str | None, scope: RunScope):
+    """(suite, its Reduction) for a mart validated compactly, (suite, None) for row by row."""
+    spec = load_suite_dict(table)
+    rows = con.execute(f"SELECT count(*) FROM main.{quote_ident(table)}").fetchone()[0]
+    compact = partition_column is not None or "reduction" in spec.get("meta", {})
+    if not compact and rows <= COMPACT_ABOVE_ROWS:
+        return spec, None
+    return spec, mart_reduction(table, spec, partition_column, scope)
 
 
 def mart_reduction(
@@ -152,6 +176,14 @@ def validate_compact(
     con, settings: Settings, reduction: Reduction, run_name: str, validated: str = "all rows"
 ) -> ValidationSummary:
     """The suite decided on the compact frame; a failure carries counts, groups and sample rows."""
+    frame, seconds = compact_frame(con, reduction)
+    summary = decide_compact(con, settings, reduction, frame, run_name, validated)
+    summary.seconds["reduce"] = round(seconds, 3)
+    return summary
+
+
+def compact_frame(con, reduction: Reduction):
+    """(the compact frame as a DataFrame, seconds DuckDB took)."""
     import pandas as pd
 
     started = time.monotonic()
@@ -159,7 +191,13 @@ def validate_compact(
     if frame.empty:  # nothing to validate: one group of 0 rows (a row count minimum then fails)
         zero = {ROWS: 0} | {r.column: 0 for r in reduction.rules}
         frame = pd.DataFrame([dict.fromkeys(reduction.group_by) | zero])
-    reduced = time.monotonic()
+    return frame, time.monotonic() - started
+
+
+def decide_compact(
+    con, settings: Settings, reduction: Reduction, frame, run_name: str, validated: str
+) -> ValidationSummary:
+    started = time.monotonic()
     result = run_suite(settings, reduction.gx_suite(), frame, run_name, _format(reduction))
     stats = result.statistics
     summary = ValidationSummary(
@@ -174,7 +212,7 @@ def validate_compact(
         validated=validated,
         compact_rows=len(frame),
     )
-    return _timed(summary, reduce=reduced - started, gx=time.monotonic() - reduced)
+    return _timed(summary, gx=time.monotonic() - started)
 
 
 def compact_failure(con, reduction: Reduction, frame, r) -> dict[str, Any]:
