@@ -87,8 +87,9 @@ def validate_marts(
     tables: Iterable[str],
     partitioned: dict[str, str] | None = None,
 ) -> Iterator[ValidationSummary]:
-    """Validate each mart's suite, one after the other, on one read-only connection.
-    `partitioned`: partitioned_marts() (mart -> month column), read from dbt if not given."""
+    """Validate each mart's suite on the working DuckDB (read only): the small marts here, one
+    after the other, while a thread has DuckDB reduce the compact ones; summaries in the order
+    of `tables`. `partitioned`: partitioned_marts() (mart -> month column), from dbt if None."""
     if partitioned is None:
         from orchestration.assets.dbt import partitioned_marts  # loads dagster and the manifest
 
