@@ -45,6 +45,9 @@ def run_refresh(instance: DagsterInstance | None = None, full: bool = False) -> 
     and built once it holds the warehouse lock: incremental.runs.reset_warehouse)."""
     called = time.time()
     started = time.monotonic()
+    from orchestration.checks import engine
+
+    engine.start(Settings.load())  # GX imports in a helper process meanwhile (checks/engine.py)
     from orchestration.definitions import defs
 
     definitions_loaded = time.time()

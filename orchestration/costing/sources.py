@@ -377,7 +377,15 @@ def gx_suite(contract: SourceContract) -> dict:
         )
     return {
         "name": f"source_{contract.name}",
-        "meta": {"generated_from": f"sources/{contract.name}.yml"},
+        "meta": {
+            "generated_from": f"sources/{contract.name}.yml",
+            # decided on one compact row of counts (orchestration/checks/reduction.py); a
+            # failure shows offending rows by key, raw file and row
+            "reduction": {
+                "group_by": [],
+                "sample_columns": [*contract.unique_key, "_source_file", "_source_row"],
+            },
+        },
         "expectations": exps,
     }
 

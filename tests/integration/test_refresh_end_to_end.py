@@ -9,6 +9,7 @@ import csv
 import json
 import shutil
 from collections import defaultdict
+from contextlib import closing
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -16,10 +17,20 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from orchestration.assets.dbt import partitioned_marts
+from orchestration.checks.gx_suites import load_suite_dict, suite_tables
+from orchestration.checks.validate import (
+    mart_reduction,
+    validate_compact,
+    validate_rows,
+    validation_connection,
+)
 from orchestration.demo_data import generate
+from orchestration.incremental.scope import RunScope
 from orchestration.ingest.contracts import cost_categories
 from orchestration.publish import current_publication, parquet_files
 from orchestration.runner import run_refresh
+from orchestration.settings import Settings
 
 CENT = Decimal("0.01")
 MARTS = (
@@ -272,3 +283,62 @@ def test_invalid_scoring_matrix_stops_the_refresh_before_publishing(
     assert f"{bad}: criteria.3.criterion: unknown criterion 'loyalty'" in outcome.error
     assert current_publication(data_dir / "published") == before
     assert log.read_bytes() == log_before
+
+
+def copy_warehouse(refreshed, tmp_path, monkeypatch) -> Settings:
+    """Settings of a data folder holding a copy of the refresh's working DuckDB."""
+    data_dir = tmp_path / "data"
+    (data_dir / "warehouse").mkdir(parents=True)
+    shutil.copy(refreshed[0] / "warehouse" / "kam.duckdb", data_dir / "warehouse" / "kam.duckdb")
+    monkeypatch.setenv("KAM_DATA_DIR", str(data_dir))
+    return Settings.load()
+
+
+def validated_both_ways(settings: Settings, table: str):
+    spec = load_suite_dict(table)
+    with closing(validation_connection(settings, settings.warehouse_db, read_only=True)) as con:
+        rows = validate_rows(con, settings, table, spec, "test")
+        reduction = mart_reduction(
+            table, spec, partitioned_marts().get(table), RunScope.everything()
+        )
+        return rows, validate_compact(con, settings, reduction, "test")
+
+
+def failed(summary) -> list[tuple]:
+    return sorted(
+        (f["expectation"], str(f["column"]), f["unexpected_count"] or 0) for f in summary.failures
+    )
+
+
+def test_every_suite_decides_the_same_compactly_and_row_by_row(refreshed, tmp_path, monkeypatch):
+    settings = copy_warehouse(refreshed, tmp_path, monkeypatch)
+    for table in suite_tables():
+        rows, compact = validated_both_ways(settings, table)
+        assert rows.success and compact.success, (table, rows.failures, compact.failures)
+        assert (compact.rows, compact.evaluated) == (rows.rows, rows.evaluated), table
+
+
+@pytest.mark.parametrize(
+    "mutation",
+    [
+        # a cost line converted a cent off, and one allocation priced at the wrong rate
+        "UPDATE cost_lines SET amount = amount + 0.01 WHERE source_row IN (3, 5)",
+        "UPDATE cost_lines SET rate = rate * 2 WHERE cost_line_id = (SELECT min(cost_line_id) "
+        "FROM cost_lines WHERE allocation = 'activity')",
+        # a line traced to no file, and a line without its cost_to_serve group
+        "UPDATE cost_lines SET source_file = NULL, cost_category = 'training' "
+        "WHERE cost_line_id = (SELECT max(cost_line_id) FROM cost_lines)",
+        # a line exported twice
+        "INSERT INTO cost_lines SELECT * FROM cost_lines LIMIT 2",
+    ],
+)
+def test_cost_lines_of_a_refresh_fail_alike_compactly_and_row_by_row(
+    refreshed, tmp_path, monkeypatch, mutation
+):
+    settings = copy_warehouse(refreshed, tmp_path, monkeypatch)
+    with duckdb.connect(str(settings.warehouse_db)) as con:
+        con.execute(mutation)
+    results = {t: validated_both_ways(settings, t) for t in ("cost_lines", "cost_to_serve")}
+    for table, (rows, compact) in results.items():
+        assert failed(compact) == failed(rows), table
+    assert not results["cost_lines"][1].success
