@@ -5,7 +5,7 @@ A publication is a folder `published/<UTC timestamp>_<run id>/` holding
 
 - `<mart>.parquet` for each small mart, `quarantine.parquet` and `ingest_summary.parquet`;
 - `<mart>/<YYYY-MM>.parquet` for each month-partitioned mart (cost_lines, cost_to_serve): one
-  file per month, in the mart's own row order;
+  file per month (rows in no particular order: a month file is small, readers filter);
 - `kam.duckdb`, the serving file (storage readable by the older DuckDB that BI drivers bundle):
   the small marts as tables, the partitioned marts as views over this publication's month files
   by absolute path, so a reader who attached it keeps reading exactly this publication;
@@ -331,7 +331,7 @@ def _plan_months(
 
 
 def _copy_month(cursor: duckdb.DuckDBPyConnection, column: str, f: MonthFile, folder: Path) -> None:
-    # The mart's own row order (insertion order is kept by a filtered scan and COPY).
+    # No ORDER BY: sorting each month would cost 40-60 % more CPU for no reader's benefit.
     try:
         written = cursor.execute(
             f"COPY (SELECT * FROM work.main.{quote_ident(f.mart)} "

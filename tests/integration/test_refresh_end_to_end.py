@@ -120,19 +120,13 @@ def test_publishes_the_marts_as_parquet_and_duckdb(refreshed):
     for table in MARTS:
         count = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
         assert count > 0 and count == manifest["tables"][table], table
-        if table in PARTITIONED:  # one file per month, in the mart's order (by account)
+        if table in PARTITIONED:  # one file per month
             months = manifest["partitioned_marts"][table]["months"]
             assert sorted(p.name for p in (current / table).iterdir()) == [
                 f"{m}.parquet" for m in sorted(months)
             ]
             assert len(months) >= 14 and not (current / f"{table}.parquet").exists()
-            busiest = max(months.values(), key=lambda m: m["rows"])
-            (ordered,) = con.execute(
-                "SELECT bool_and(account_id >= prev) FROM (SELECT account_id, lag(account_id, "
-                "1, '') OVER (ORDER BY file_row_number) AS prev FROM read_parquet("
-                f"'{current / busiest['file']}', file_row_number = true))"
-            ).fetchone()
-            assert ordered, table
+            assert sum(m["rows"] for m in months.values()) == count
         else:
             assert (current / f"{table}.parquet").exists()
     # 14 months of data: one scoring date (2023-12-31); nobody designated later yet
@@ -337,6 +331,10 @@ def test_cost_lines_of_a_refresh_fail_alike_compactly_and_row_by_row(
 ):
     settings = copy_warehouse(refreshed, tmp_path, monkeypatch)
     with duckdb.connect(str(settings.warehouse_db)) as con:
+        # cost_lines is a view (priced when read): mutate a stored copy of it instead
+        con.execute("CREATE TABLE cost_lines_stored AS SELECT * FROM cost_lines")
+        con.execute("DROP VIEW cost_lines")
+        con.execute("ALTER TABLE cost_lines_stored RENAME TO cost_lines")
         con.execute(mutation)
     results = {t: validated_both_ways(settings, t) for t in ("cost_lines", "cost_to_serve")}
     for table, (rows, compact) in results.items():

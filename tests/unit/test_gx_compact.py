@@ -320,7 +320,8 @@ def test_every_expectation_type_counts_rows_exactly_as_gx(warehouse, settings):
 
 
 def test_declared_source_suite_is_decided_compactly_with_raw_rows(settings):
-    path = settings.ingested_dir / "visits.parquet"
+    settings.accepted_dir("visits").mkdir(parents=True)
+    path = settings.accepted_dir("visits") / "a.csv-00000000.parquet"
     with duckdb.connect() as con:
         con.execute(
             f"COPY (SELECT * FROM (VALUES ('V1', 2.5::DOUBLE, 'a.csv', 1), "
