@@ -141,7 +141,9 @@ def kam_dbt_models(
     scope = dbt_scope(settings)
     os.environ[SCOPE_ENV] = json.dumps(scope.dbt_var())
     months = ", ".join(f"{m:%Y-%m}" for m in scope.months)
-    context.log.info("dbt scope: every month" if scope.full else f"dbt scope: {months}")
+    context.log.info(
+        "dbt scope: every month" if scope.full else f"dbt scope: {months or 'no month changed'}"
+    )
     invocation = dbt.cli(build_args(scope, dbt_vars), context=context)
     yield from invocation.stream()
     keep_partial_parse(Path(invocation.target_path))

@@ -14,6 +14,7 @@ the calling process.
 
 from __future__ import annotations
 
+import atexit
 import multiprocessing
 import os
 import threading
@@ -42,6 +43,15 @@ class _Helper:
         )
         self.process.start()
         child.close()
+        # Before multiprocessing's own exit handler (atexit runs last-registered first), which
+        # would terminate the helper with SIGTERM: a helper killed that way leaves its
+        # semaphores (GX's progress-bar lock) registered, and Python warns about them at exit.
+        atexit.register(self.stop)
+
+    def stop(self) -> None:
+        """Close the pipe: the helper sees the end of its work and exits normally."""
+        self.conn.close()
+        self.process.join(timeout=5)
 
     def call(self, fn: Callable[..., T], *args: Any) -> T:
         try:

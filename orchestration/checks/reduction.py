@@ -31,6 +31,7 @@ from typing import Any
 from orchestration.duck import quote_ident, quote_literal
 
 ROWS = "rows"  # column of the compact frame: validated rows in the group
+TABLE_ROWS = "table_rows"  # rows of the whole table (a scoped run validates some months)
 TABLE_LEVEL = "expect_table_row_count_to_be_between"
 SUPPORTED = (
     "expect_column_values_to_not_be_null",
@@ -89,6 +90,10 @@ class Reduction:
     row_count: dict[str, Any] | None  # kwargs of expect_table_row_count_to_be_between
     sample_columns: tuple[str, ...]  # columns that let a controller find an offending row
     lookups: str = ""  # LEFT JOINs of the suite's meta.lookups (see lookup_joins)
+    # When only some months are validated (a scoped run), the table's row count is still a
+    # property of the whole table: this query counts it (by a column, so DuckDB computes no
+    # other column of a view).
+    table_rows_sql: str | None = None
 
     def frame_sql(self) -> str:
         """One row per group: its rows and, per rule, how many of them are unexpected.
@@ -103,6 +108,8 @@ class Reduction:
         ]
         group = f" GROUP BY {', '.join(groups)}" if groups else ""
         order = f" ORDER BY {', '.join(groups)}" if groups else ""
+        if self.table_rows_sql:
+            counts.append(f"({self.table_rows_sql}) AS {quote_ident(TABLE_ROWS)}")
         rows = f"SELECT {', '.join(groups + counts)} FROM checked{group}"
         if not per_key:
             return f"{self._with()} {rows}{order}"
@@ -178,7 +185,16 @@ class Reduction:
     def gx_suite(self) -> dict[str, Any]:
         """The suite GX evaluates on the compact frame: one expectation per row-level one."""
         exps = []
-        if self.row_count is not None:
+        if self.row_count is not None and self.table_rows_sql:
+            exps.append(
+                {
+                    "type": "expect_column_max_to_be_between",
+                    "kwargs": {"column": TABLE_ROWS, **self.row_count},
+                    "description": f"rows of {self.table}, all months: {_bounds(self.row_count)}",
+                    "meta": {"row_level": {"type": TABLE_LEVEL, "kwargs": self.row_count}},
+                }
+            )
+        elif self.row_count is not None:
             exps.append(
                 {
                     "type": "expect_column_sum_to_be_between",
@@ -209,6 +225,7 @@ def reduce_suite(
     group_by: tuple[str, ...] = (),
     sample_columns: tuple[str, ...] = (),
     scope_filter: Callable[[str], str] | None = None,
+    count_column: str | None = None,
 ) -> Reduction:
     """The compact form of a row-level suite; raises ReductionError for what it cannot decide.
 
@@ -241,6 +258,11 @@ def reduce_suite(
         row_count=row_count,
         sample_columns=tuple(sample_columns),
         lookups=lookup_joins(table, meta.get("lookups", {}), scope_filter),
+        table_rows_sql=(
+            f"SELECT count({quote_ident(count_column)}) FROM {source}"
+            if where != "true" and row_count is not None and count_column
+            else None
+        ),
     )
 
 

@@ -252,6 +252,21 @@ def test_scoped_validation_checks_only_the_months_of_the_scope(warehouse, settin
     assert lines.failures[0]["unexpected_count"] == 3 and lines.rows == 3
 
 
+def test_a_scope_without_rows_is_not_an_empty_table(warehouse, settings):
+    """The table's row count is a property of every month: a run that recomputed no month, or
+    a month whose rows were all withdrawn, passes while other months hold rows."""
+    write_scope(settings, RunScope.of_months([]))
+    [lines, serve] = validate_marts(settings, "test", ["cost_lines", "cost_to_serve"], PARTITIONED)
+    assert lines.success and serve.success and lines.rows == 0
+    mutate(warehouse, "DELETE FROM cost_lines WHERE month = DATE '2025-05-01'")
+    write_scope(settings, RunScope.of_months([MAY]))
+    [lines] = validate_marts(settings, "test", ["cost_lines"], PARTITIONED)
+    assert lines.success and lines.rows == 0
+    mutate(warehouse, "DELETE FROM cost_lines")  # really empty: the minimum of 1 row fails
+    [lines] = validate_marts(settings, "test", ["cost_lines"], PARTITIONED)
+    assert not lines.success
+
+
 def test_every_expectation_type_counts_rows_exactly_as_gx(warehouse, settings):
     """NULLs, strict bounds, sets, patterns and keys with NULLs: the compact count of each
     expectation equals GX's unexpected_count on the rows (and the same ones pass)."""
