@@ -15,8 +15,17 @@
         and fx.day = {{ alias }}.{{ date_column }}
 {%- endmacro %}
 
-{% macro to_reporting(amount_expression) -%}
-    {{ money(money(amount_expression) ~ " * fx.rate") }}
+{#
+    wide=true for amounts that can pass 10^10 in their currency (an account's purchasing
+    potential, a yearly budget): DECIMAL(18, 2) x DECIMAL(18, 6) is multiplied in 64 bits and
+    overflows there. The wide product (128 bits) costs about 40x more, so line-level amounts keep
+    the narrow one.
+#}
+{% macro to_reporting(amount_expression, wide=false) -%}
+    {%- if wide -%}
+        {{ money("cast(" ~ money(amount_expression) ~ " as decimal(38, 2)) * fx.rate") }}
+    {%- else -%} {{ money(money(amount_expression) ~ " * fx.rate") }}
+    {%- endif -%}
 {%- endmacro %}
 
 {# Round half away from zero to the cent. #}

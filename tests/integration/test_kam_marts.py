@@ -138,7 +138,7 @@ ASSESSMENTS = (
     "account_id;assessment_date;assessor;product_fit;buying_process;partner_potential;"
     "existing_relationships;cultural_fit;geographic_proximity;partnership_stage;"
     "purchasing_potential;currency;comment\n"
-    "G1;01.11.2024;KAM;;;;;8;;;;CHF;\n"
+    "G1;01.11.2024;KAM;;;;;8;;;14.122.739.000,00;CHF;a group beyond 64-bit cents x rate\n"
     "C1;01.12.2024;KAM;;;7;;;;;;CHF;site id counts for its group\n"
     "C3;01.11.2024;KAM;;;;;6;;2;50.000,00;CHF;\n"
     "C6;01.06.2023;KAM;;;;;3;;;;CHF;stale by the end of 2024\n"
@@ -261,6 +261,9 @@ def test_hand_computed_scores_on_the_first_scoring_date(runs):
     assert scores["C3"]["designation_reason"].startswith("not in the top 2: rank 6")
     assert scores["C3"]["growth_headroom"] == Decimal("26000.00")  # 50'000 - 12 x 2000
     assert scores["C3"]["share_of_wallet"] == pytest.approx(0.48)
+    # 14 bn: converted exactly (cents x rate in 128 bits; 64 bits overflow above 10^10)
+    g1 = scores["G1"]
+    assert g1["growth_headroom"] + g1["current_annual_net_revenue"] == Decimal("14122739000.00")
 
 
 def test_missing_judgments_are_shown_as_missing_never_scored(runs):

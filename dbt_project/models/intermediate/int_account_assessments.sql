@@ -9,7 +9,7 @@ select
     {% for j in kam_judgment_columns() %} a.{{ j }}, {% endfor %}
     a.currency,
     a.purchasing_potential as purchasing_potential_document_currency,
-    {{ to_reporting("a.purchasing_potential") }} as purchasing_potential,
+    {{ to_reporting("a.purchasing_potential", wide=true) }} as purchasing_potential,
     a.comment,
     a.source_file,
     a.source_row

@@ -7,7 +7,7 @@ select
     b.currency,
     b.budget_amount as budget_document_currency,
     fx.rate as fx_rate,
-    {{ to_reporting("b.budget_amount") }} as budget,
+    {{ to_reporting("b.budget_amount", wide=true) }} as budget,
     b.source_file,
     b.source_row
 from {{ ref("stg_erp__cost_budgets") }} as b {{ fx_join("b", "currency", "rate_date") }}
