@@ -35,11 +35,11 @@ GROUPS_SHOWN = 10
 # A mart above this many rows is validated compactly too (e.g. key_account_value at 10M invoice
 # lines: 160,000 account-months); below, GX reads it whole as a DataFrame.
 COMPACT_ABOVE_ROWS = 50_000
-# DuckDB memory of a validation: the long marts reduce to a few hundred rows; sorting key hashes
-# and the lookups' hash tables need more, and DuckDB spills beyond the limit, but not all of the
-# pricing view's operators spill: cost_lines at 10M invoice lines ran out of memory with 256 MB,
-# and took 11.4 s with 512 MB, 11.7 s with 384 MB, 11.0 s with 1 GB (process peak 560 MB at 512).
-VALIDATION_MEMORY_MB = 512
+# DuckDB memory of a validation: the long marts reduce to a few hundred rows, but reducing
+# cost_lines prices the view again and not all of its operators spill: at 10M invoice lines
+# 256 MB ran out of memory (384 MB: 11.7 s, 1 GB: 11.0 s), at 50M 512 MB ran out. Validation runs
+# after dbt has exited, so it may use the same budget as dbt (config/warehouse.yml).
+VALIDATION_MEMORY_MB = 1024
 _UNITS = {"KB": 1e-3, "MB": 1, "GB": 1e3, "TB": 1e6, "KIB": 2**-10, "MIB": 1, "GIB": 2**10}
 
 
