@@ -192,7 +192,15 @@ def compact_frame(con, reduction: Reduction):
     import pandas as pd
 
     started = time.monotonic()
-    frame = con.execute(reduction.frame_sql()).df()
+    rows_sql, per_key = reduction.frame_sqls()
+    frame = con.execute(rows_sql).df()
+    for column, sql in per_key:  # a few hundred rows each, matched on the groups (NULL = NULL)
+        duplicated = con.execute(sql).df()
+        if reduction.group_by:
+            frame = frame.merge(duplicated, how="left", on=list(reduction.group_by))
+        else:
+            frame[column] = duplicated[column].iloc[0] if len(duplicated) else 0
+        frame[column] = frame[column].fillna(0).astype("int64")
     if frame.empty:  # nothing to validate: one group of 0 rows (a row count minimum then fails)
         zero = {ROWS: 0} | {r.column: 0 for r in reduction.rules}
         if reduction.table_rows_sql:  # unless the other months hold rows
