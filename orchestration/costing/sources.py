@@ -141,6 +141,13 @@ def render_model(contract: SourceContract) -> str:
     )
 
 
+def _row_rules(model: str, not_null: list[str], relationships: list[dict]) -> dict:
+    arguments: dict = {"not_null": not_null}
+    if relationships:
+        arguments["relationships"] = relationships
+    return {"row_rules": {"name": f"row_rules_{model}", "arguments": arguments}}
+
+
 def render_models_yml(contracts: list[SourceContract]) -> str:
     models = []
     for c in contracts:
@@ -152,36 +159,35 @@ def render_models_yml(contracts: list[SourceContract]) -> str:
             {
                 "name": "source_id",
                 "description": f"Id of the row ({c.source_id_column}).",
-                "data_tests": ["not_null", "unique"],
+                "data_tests": ["unique"],
             },
             {"name": "customer_id", "description": "Customer the cost is booked on."},
             {"name": "account_id", "description": "Key account, when the source names it."},
-            {"name": "cost_date", "description": "Date of the cost.", "data_tests": ["not_null"]},
+            {"name": "cost_date", "description": "Date of the cost."},
         ]
+        # one row_rules test (one pass, one dbt node) holds the model's not-null and references
+        not_null = ["source_id", "cost_date"]
+        relationships = []
         if direct:
             columns += [
                 {
                     "name": "cost_category",
                     "description": "Relationship-cost category.",
-                    "data_tests": [
-                        "not_null",
-                        {
-                            "relationships": {
-                                "arguments": {
-                                    "to": "ref('cost_categories')",
-                                    "field": "cost_category",
-                                }
-                            }
-                        },
-                    ],
                 },
                 {"name": "currency", "description": "Document currency."},
                 {
                     "name": "amount_document_currency",
                     "description": f"Amount: {cost.amount} (each term rounded to the cent).",
-                    "data_tests": ["not_null"],
                 },
             ]
+            not_null += ["cost_category", "amount_document_currency"]
+            relationships.append(
+                {
+                    "column": "cost_category",
+                    "to": "ref('cost_categories')",
+                    "field": "cost_category",
+                }
+            )
         else:
             assert isinstance(cost.allocation, DriverAllocation)
             columns += [
@@ -190,9 +196,9 @@ def render_models_yml(contracts: list[SourceContract]) -> str:
                 {
                     "name": "quantity",
                     "description": f"Driver quantity ({cost.allocation.quantity}).",
-                    "data_tests": ["not_null"],
                 },
             ]
+            not_null.append("quantity")
         columns += [
             {"name": "detail", "description": "Drill-down text."},
             {"name": "source_file", "description": "Raw file."},
@@ -204,6 +210,7 @@ def render_models_yml(contracts: list[SourceContract]) -> str:
                 "description": f"Cost lines of sources/{c.name}.yml (owner: {cost.owner}): "
                 + " ".join(c.description.split()),
                 "meta": {"kam_cost_source": c.name, "owner": cost.owner},
+                "data_tests": [_row_rules(staging_model(c.name), not_null, relationships)],
                 "columns": columns,
             }
         )

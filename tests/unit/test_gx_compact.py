@@ -102,6 +102,7 @@ def build_marts(db: Path) -> None:
             "(sum(amount) FILTER (WHERE allocation = 'activity'))::DECIMAL(18,2) "
             "AS allocated_amount, count(*) AS cost_line_count FROM cost_lines GROUP BY ALL"
         )
+        con.execute("CREATE TABLE accounts AS SELECT DISTINCT account_id FROM cost_lines")
 
 
 @pytest.fixture(scope="module")
@@ -176,6 +177,12 @@ MUTATIONS = {
     "untraced line": ["UPDATE cost_lines SET source_file = NULL WHERE source_row = 2"],
     "unknown category": [
         "UPDATE cost_lines SET cost_category = 'golf' WHERE cost_line_id = 'service_logs:T1'"
+    ],
+    "unknown account": [
+        "DELETE FROM accounts WHERE account_id = (SELECT min(account_id) FROM accounts)"
+    ],
+    "unknown allocation": [
+        "UPDATE cost_lines SET allocation = 'guess' WHERE cost_line_id = 'visit_costs:V1'"
     ],
     "duplicate line id in another month": [
         "INSERT INTO cost_lines SELECT * REPLACE (DATE '2025-05-01' AS month) FROM cost_lines "

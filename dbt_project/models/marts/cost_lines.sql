@@ -3,10 +3,11 @@
 -- reporting currency, with the raw file and row it comes from. cost_to_serve is exactly its
 -- aggregate by account, month and cost category.
 -- A view: the lines are priced from the persisted documents and the staged sources when read
--- (cost_to_serve and financing_costs for the months of a run, the tests, the publication),
--- which costs less than storing them: DuckDB writes a row of these 27 columns (three of them
--- long unique strings) in about 3 us, prices it in well under 1 us, and builds its text
--- columns only for the readers that select them. A filter on month reaches the sources.
+-- (cost_to_serve and financing_costs for the months of a run, the reconciliation test, GX,
+-- the publication), which costs less than storing them: DuckDB writes a row of these 27
+-- columns (three of them long unique strings) in about 3 us, prices it in well under 1 us, and
+-- builds its text columns only for the readers that select them. A filter on month reaches the
+-- sources.
 select
     l.cost_line_id,
     l.account_id,
