@@ -8,12 +8,14 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from dagster import AssetDep, AssetExecutionContext, AssetKey, AssetSpec
+from dagster import AssetDep, AssetExecutionContext, AssetKey, AssetSpec, Output
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
 from orchestration.checks import gx_suites
 from orchestration.costing.sources import write_generated
+from orchestration.incremental.runs import changed_sources, read_built
 from orchestration.incremental.scope import RunScope, read_scope, write_scope
+from orchestration.incremental.selection import Selection, decide_selection, everything, mark_dirty
 from orchestration.kam.config import load_kam_config
 from orchestration.resources import WarehouseResource, dbt_cli
 from orchestration.settings import DBT_PROJECT_DIR, Settings
@@ -144,9 +146,51 @@ def kam_dbt_models(
     context.log.info(
         "dbt scope: every month" if scope.full else f"dbt scope: {months or 'no month changed'}"
     )
-    invocation = dbt.cli(build_args(scope, dbt_vars), context=context)
+    manifest = json.loads(dbt_project.manifest_path.read_text(encoding="utf-8"))
+    selection = dbt_selection(context, settings, scope, manifest)
+    context.log.info(f"dbt selection: {selection.reason}")
+    mark_dirty(settings, selection)
+    # First: no node left alone depends on one that dbt rebuilds (Dagster wants the outputs
+    # of a multi-asset in topological order).
+    yield from not_rebuilt(context, manifest, selection)
+    args = [*build_args(scope, dbt_vars), *selection.exclude_args(manifest)]
+    invocation = dbt.cli(args, context=context)
     yield from invocation.stream()
     keep_partial_parse(Path(invocation.target_path))
+
+
+def dbt_selection(
+    context: AssetExecutionContext, settings: Settings, scope: RunScope, manifest: dict
+) -> Selection:
+    """Build only what a changed input reaches (orchestration/incremental/selection.py),
+    unless someone picked the assets to materialize: then exactly those."""
+    if context.selected_asset_keys != set(context.assets_def.keys):
+        return everything("a subset of the dbt assets was selected")
+    return decide_selection(
+        settings,
+        manifest,
+        full=scope.full,
+        changed_sources=changed_sources(settings),
+        built=read_built(settings),
+    )
+
+
+def not_rebuilt(
+    context: AssetExecutionContext, manifest: dict, selection: Selection
+) -> Iterator[Output]:
+    """The models dbt left alone are current all the same (no input changed since the build
+    that published them): say so, so the assets downstream (checks, publication) run."""
+    translator = KamDbtTranslator()
+    for uid in topological(manifest, selection.unchanged):
+        if manifest["nodes"][uid]["resource_type"] == "test":
+            continue
+        key = translator.get_asset_spec(manifest, uid, dbt_project).key
+        if key in context.selected_asset_keys:
+            yield Output(
+                None,
+                output_name=context.assets_def.get_output_name_for_asset_key(key),
+                metadata={"rebuilt": False, "why": "no input changed since the last build"},
+            )
 
 
 def dbt_scope(settings: Settings) -> RunScope:
@@ -158,6 +202,25 @@ def dbt_scope(settings: Settings) -> RunScope:
         scope = RunScope.everything()
         write_scope(settings, scope)
     return scope
+
+
+def topological(manifest: dict, nodes: frozenset[str]) -> list[str]:
+    parents = manifest["parent_map"]
+    done: list[str] = []
+    seen: set[str] = set()
+
+    def visit(uid: str) -> None:
+        if uid in seen:
+            return
+        seen.add(uid)
+        for parent in parents.get(uid, []):
+            if parent in nodes:
+                visit(parent)
+        done.append(uid)
+
+    for uid in sorted(nodes):
+        visit(uid)
+    return done
 
 
 def build_args(scope: RunScope, dbt_vars: Mapping[str, Any]) -> list[str]:

@@ -32,6 +32,7 @@ from orchestration.incremental.pending import (
     read_pending,
 )
 from orchestration.incremental.scope import RunScope, write_scope
+from orchestration.incremental.selection import clear_dirty, kam_config_fingerprint
 from orchestration.ingest.contracts import AffectsMonths, SourceContract, load_contracts
 from orchestration.ingest.load import INGEST_VERSION
 from orchestration.settings import (
@@ -112,8 +113,19 @@ def decide_scope(settings: Settings) -> ScopeDecision:
         con.close()
     write_scope(settings, scope)
     decision = ScopeDecision(scope, reasons, as_of, latest, taken)
-    _write_json(settings.state_dir / TAKEN_FILE, _decision_json(decision, fingerprints))
+    decided = _decision_json(decision, fingerprints) | {
+        "kam_config": kam_config_fingerprint(settings)
+    }
+    _write_json(settings.state_dir / TAKEN_FILE, decided)
     return decision
+
+
+def changed_sources(settings: Settings) -> list[str]:
+    """The sources whose pending changes this run took into its scope."""
+    path = settings.state_dir / TAKEN_FILE
+    if not path.exists():
+        return []
+    return sorted(json.loads(path.read_text(encoding="utf-8"))["taken"])
 
 
 def _months(
@@ -214,11 +226,13 @@ def commit_run(settings: Settings, publication: str) -> None:
         "latest": decision["latest"],
         "scope": decision["scope"],
         "reasons": decision["reasons"],
+        "kam_config": decision.get("kam_config"),
         "publication": publication,
         "at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     _write_json(settings.state_dir / BUILT_FILE, built)
     path.unlink()
+    clear_dirty(settings)
 
 
 def reset_warehouse(settings: Settings) -> None:

@@ -1,3 +1,4 @@
+{{ config(materialized="table") }}  -- read by key_account_value and three tests: spread once
 -- Revenue deductions in the month they belong to, reporting currency.
 -- A bonus that refers to a period (a year-end, retroactive bonus) is spread over the months of
 -- its period in proportion to the account's net revenue before bonuses in each month (gross
