@@ -1,20 +1,17 @@
-"""The one Definitions object of the kam-warehouse code location."""
+"""The one Definitions object of the kam-warehouse code location (wiring only: see defs/)."""
 
 from dagster import Definitions, in_process_executor
 
-from orchestration.assets.costing import activity_rates, costing_checks
-from orchestration.assets.dbt import kam_dbt_models
-from orchestration.assets.ingest import ingest_assets
-from orchestration.assets.kam import designation_log
-from orchestration.assets.publish import publication
-from orchestration.assets.scope import run_scope
-from orchestration.checks.freshness import raw_files_freshness
-from orchestration.checks.marts import gx_checks
-from orchestration.jobs import refresh_job
-from orchestration.progress import progress_logger
-from orchestration.resources import build_resources
-from orchestration.schedules import nightly_refresh
-from orchestration.sensors import refresh_failure_alert
+from orchestration.defs.costing import activity_rates, costing_checks
+from orchestration.defs.dbt import kam_dbt_models
+from orchestration.defs.ingest import ingest_assets, raw_files_freshness
+from orchestration.defs.nightly import nightly_refresh, refresh_failure_alert, refresh_job
+from orchestration.defs.progress import progress_logger
+from orchestration.defs.publication import publication
+from orchestration.defs.resources import build_resources
+from orchestration.defs.scope import run_scope
+from orchestration.defs.steering import designation_log
+from orchestration.defs.validation import gx_checks
 
 defs = Definitions(
     assets=[

@@ -166,7 +166,7 @@ def _describe(error: ValidationError, path: Path, overridden: dict[tuple[str, st
 
 def _check_sources(freshness: FreshnessConfig, path: Path, known: set[str] | None) -> None:
     if known is None:
-        from orchestration.ingest.contracts import load_contracts
+        from orchestration.sources.contracts import load_contracts
 
         known = set(load_contracts())
     for name in freshness.sources:

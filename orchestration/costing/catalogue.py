@@ -21,8 +21,8 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from orchestration.ingest.contracts import cost_categories
 from orchestration.settings import PROJECT_ROOT
+from orchestration.sources.contracts import cost_categories
 
 COLUMNS = (
     "activity",
@@ -67,7 +67,7 @@ DRIVERS: dict[str, Driver] = {
 
 def known_drivers() -> dict[str, Driver]:
     """The built-in drivers plus those of the driver-based cost sources declared in sources/."""
-    from orchestration.ingest.contracts import DriverAllocation, load_contracts
+    from orchestration.sources.contracts import DriverAllocation, load_contracts
 
     drivers = dict(DRIVERS)
     for c in load_contracts().values():

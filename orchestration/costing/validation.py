@@ -11,7 +11,7 @@ from pathlib import Path
 
 from orchestration.costing.catalogue import ActivityRate, shown
 from orchestration.duck import connect, quote_literal
-from orchestration.incremental.scope import read_scope
+from orchestration.scope.run_scope import read_scope
 from orchestration.settings import Settings
 
 CATALOGUE_PARQUET = "activity_rates.parquet"

@@ -14,13 +14,12 @@ parsed the files: when either changes, every file is parsed again.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-LEDGER_FILE = "ledger.json"
+from orchestration.state import LEDGER_FILE, read_json, write_json_atomic
 
 
 @dataclass
@@ -49,23 +48,19 @@ class Ledger:
 
     @classmethod
     def load(cls, folder: Path) -> Ledger:
-        path = folder / LEDGER_FILE
-        if not path.exists():
+        data = read_json(folder / LEDGER_FILE)
+        if data is None:
             return cls()
-        data = json.loads(path.read_text(encoding="utf-8"))
         files = {p: FileEntry(**e) for p, e in data.get("files", {}).items()}
         return cls(data.get("fingerprint", ""), files, data.get("lookups", ""))
 
     def save(self, folder: Path) -> None:
-        folder.mkdir(parents=True, exist_ok=True)
         data = {
             "fingerprint": self.fingerprint,
             "lookups": self.lookups,
             "files": {p: asdict(e) for p, e in self.files.items()},
         }
-        tmp = folder / f".{LEDGER_FILE}.{os.getpid()}.tmp"
-        tmp.write_text(json.dumps(data, indent=1, sort_keys=True), encoding="utf-8")
-        os.replace(tmp, folder / LEDGER_FILE)
+        write_json_atomic(folder / LEDGER_FILE, data, sort_keys=True)
 
 
 @dataclass(frozen=True)

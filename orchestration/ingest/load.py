@@ -27,8 +27,6 @@ from pathlib import Path
 import duckdb
 
 from orchestration.duck import connect, quote_ident, quote_literal
-from orchestration.incremental.pending import Footprint, add_pending, footprint_of
-from orchestration.ingest.contracts import SourceContract
 from orchestration.ingest.ledger import FileEntry, Ledger, plan_files
 from orchestration.ingest.parse import parse_file, part_columns
 from orchestration.ingest.readers import discover_source
@@ -39,10 +37,12 @@ from orchestration.ingest.rules import (
     find_duplicates,
     stop_on_taxonomy_mismatch,
 )
+from orchestration.scope.pending import Footprint, add_pending, footprint_of
 from orchestration.settings import Settings
+from orchestration.sources.contracts import SourceContract
+from orchestration.state import INGEST_VERSION, ingest_state_dir
 
 # Bump when parsing or rule code changes what a file yields: every file is then parsed again.
-INGEST_VERSION = "3"
 EMPTY_FILE = "_empty.parquet"  # keeps the schema when a source has no files (globs find one)
 CONTEXT_COLUMNS = f"{EXTRA_COLUMNS}, _duplicate VARCHAR, _identical BOOLEAN"
 
@@ -72,7 +72,7 @@ class _Paths:
 
     @classmethod
     def of(cls, settings: Settings, source: str) -> _Paths:
-        state = settings.state_dir / "ingest" / source
+        state = ingest_state_dir(settings, source)
         return cls(
             state,
             state / "parts",

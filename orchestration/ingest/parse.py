@@ -18,9 +18,9 @@ from pathlib import Path
 import duckdb
 
 from orchestration.duck import quote_ident, quote_literal
-from orchestration.ingest.contracts import SourceContract
-from orchestration.ingest.parsing import problem_exprs, typed_expr
 from orchestration.ingest.readers import IngestError, RawFile, read_raw, row_offsets
+from orchestration.ingest.typed_sql import problem_exprs, typed_expr
+from orchestration.sources.contracts import SourceContract
 
 
 def part_columns(contract: SourceContract) -> str:

@@ -22,9 +22,9 @@ from pathlib import Path
 import duckdb
 
 from orchestration.duck import quote_ident, quote_literal
-from orchestration.ingest.contracts import EXCHANGE_RATES, SourceContract
 from orchestration.ingest.readers import IngestError
 from orchestration.settings import Settings
+from orchestration.sources.contracts import EXCHANGE_RATES, SourceContract
 
 EXTRA_COLUMNS = "_file_key VARCHAR, _source_row BIGINT, _extra VARCHAR[]"
 

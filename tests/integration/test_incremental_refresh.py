@@ -18,9 +18,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from orchestration.cli.runner import run_refresh
 from orchestration.demo_data import generate
-from orchestration.incremental.pending import month_range
-from orchestration.runner import run_refresh
+from orchestration.scope.pending import month_range
 
 # Published tables and the columns that legitimately differ between two runs.
 RUN_SPECIFIC = {"key_account_designations": ["decided_at"]}

@@ -18,7 +18,7 @@ import pytest
 from dagster import AssetKey, DagsterInstance
 
 from orchestration.demo_data import generate
-from orchestration.incremental.scope import RunScope, write_scope
+from orchestration.scope.run_scope import RunScope, write_scope
 from orchestration.settings import Settings
 
 INVOICE_HEADER = (
@@ -124,8 +124,8 @@ def contract_scope(changed: dict[str, object]) -> RunScope:
 def refresh(data_dir: Path, scope: RunScope) -> None:
     """The refresh job up to the working database: ingest, dbt build (models and tests) and the
     cost checks; not the GX validation and the publication, which read the same tables."""
-    from orchestration.assets.dbt import RUN_SCOPE_KEY
     from orchestration.definitions import defs
+    from orchestration.defs.dbt import RUN_SCOPE_KEY
 
     settings = Settings.load()
     assert settings.data_dir == data_dir

@@ -32,12 +32,12 @@ import yaml
 
 from orchestration.costing.catalogue import load_catalogue
 from orchestration.costing.validation import write_catalogue
-from orchestration.ingest.contracts import load_contracts
+from orchestration.defs.resources import dbt_executable
 from orchestration.ingest.load import ingest_source
-from orchestration.kam.config import load_kam_config
-from orchestration.kam.history import ensure_designation_log, log_path, persist_designation_log
-from orchestration.resources import dbt_executable
 from orchestration.settings import DBT_PROJECT_DIR, Settings
+from orchestration.sources.contracts import load_contracts
+from orchestration.steering.config import load_kam_config
+from orchestration.steering.history import ensure_designation_log, log_path, persist_designation_log
 from tests.conftest import CUSTOMERS_HEADER, INVOICE_HEADER, RATES
 
 D1, D2, D3 = date(2024, 12, 31), date(2025, 3, 31), date(2025, 6, 30)

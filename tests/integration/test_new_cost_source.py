@@ -20,11 +20,11 @@ import duckdb
 import pytest
 
 from orchestration.demo_data import generate
-from orchestration.publish import current_publication
+from orchestration.publish.publication import current_publication
 from orchestration.settings import PROJECT_ROOT
 
 IGNORE = shutil.ignore_patterns(
-    ".git", ".venv", "data", "target", "generated", "logs", "*.lock", "__pycache__", ".*cache"
+    ".git", ".venv", "data", "target", "logs", "*.lock", "__pycache__", ".*cache"
 )
 
 TRADE_FAIRS_YML = """\
@@ -106,7 +106,7 @@ def project(tmp_path_factory):
     env = {k: v for k, v in os.environ.items() if not k.startswith("KAM_")}
     env |= {"KAM_DATA_DIR": str(data), "PYTHONPATH": str(root)}
     run = lambda *args: subprocess.run(  # noqa: E731
-        [sys.executable, "-c", "from orchestration.cli import main; main()", *args],
+        [sys.executable, "-c", "from orchestration.cli.main import main; main()", *args],
         cwd=root,
         env=env,
         capture_output=True,
@@ -195,5 +195,5 @@ def test_quarantine_and_sources_list(project):
     line = next(x for x in listed.splitlines() if x.startswith("trade_fairs"))
     assert line.split()[1:3] == ["cost,", "direct"] and " 3 " in line and " 2 " in line
     assert "Marketing (events)" in line
-    generated = root / "dbt_project" / "generated" / "models" / "staging" / "cost_sources"
+    generated = root / "dbt_project" / "models" / "staging" / "cost_sources"
     assert (generated / "stg_cost__trade_fairs.sql").exists()

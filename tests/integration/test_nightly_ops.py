@@ -11,12 +11,12 @@ import pytest
 from click.testing import CliRunner
 from dagster import DagsterInstance, build_run_status_sensor_context
 
-from orchestration.cli import main
+from orchestration.cli.main import main
+from orchestration.cli.runner import run_refresh
 from orchestration.definitions import defs
-from orchestration.failures import failures_path
-from orchestration.refresh_lock import LOCK_NAME, RefreshLock
-from orchestration.runner import run_refresh
-from orchestration.sensors import refresh_failure_alert
+from orchestration.defs.nightly import refresh_failure_alert
+from orchestration.ops.failures import failures_path
+from orchestration.ops.lock import LOCK_NAME, RefreshLock
 
 BAD_CUSTOMERS = "kunde;name\nC1;Müller\n"
 

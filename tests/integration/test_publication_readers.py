@@ -22,11 +22,12 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from orchestration.cli.runner import run_refresh
 from orchestration.demo_data import generate
-from orchestration.incremental.scope import RunScope, write_scope
-from orchestration.publish import LAST_PUBLICATION, read_manifest
-from orchestration.runner import run_refresh
+from orchestration.publish.publication import read_manifest
+from orchestration.scope.run_scope import RunScope, write_scope
 from orchestration.settings import PROJECT_ROOT, Settings
+from orchestration.state import LAST_PUBLICATION
 
 CHANGED = date(2023, 3, 1)  # the month the second refresh changes (of 2023-01 .. 2023-04)
 TICKETS = (

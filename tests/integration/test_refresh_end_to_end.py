@@ -17,20 +17,20 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.assets.dbt import partitioned_marts
-from orchestration.checks.gx_suites import load_suite_dict, suite_tables
-from orchestration.checks.validate import (
+from orchestration.cli.runner import run_refresh
+from orchestration.demo_data import generate
+from orchestration.publish.publication import current_publication, parquet_files
+from orchestration.scope.run_scope import RunScope
+from orchestration.settings import Settings
+from orchestration.sources.contracts import cost_categories
+from orchestration.transform.manifest import partitioned_marts
+from orchestration.validate.gx import load_suite_dict, suite_tables
+from orchestration.validate.marts import (
     mart_reduction,
     validate_compact,
     validate_rows,
     validation_connection,
 )
-from orchestration.demo_data import generate
-from orchestration.incremental.scope import RunScope
-from orchestration.ingest.contracts import cost_categories
-from orchestration.publish import current_publication, parquet_files
-from orchestration.runner import run_refresh
-from orchestration.settings import Settings
 
 CENT = Decimal("0.01")
 MARTS = (

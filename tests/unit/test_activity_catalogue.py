@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from orchestration.costing.catalogue import DRIVERS, CatalogueError, load_catalogue
-from orchestration.ingest.contracts import cost_categories
 from orchestration.settings import ACTIVITY_RATES_FILE, Settings
+from orchestration.sources.contracts import cost_categories
 
 HEADER = "activity,cost_category,driver,rate,currency,valid_from,valid_to,description\n"
 GOOD = (

@@ -6,15 +6,21 @@ import json
 import pytest
 import yaml
 
-from orchestration.checks.gx_suites import suite_tables
-from orchestration.ingest.contracts import (
+from orchestration.settings import DBT_PROJECT_DIR, EXPECTATIONS_DIR
+from orchestration.sources.contracts import (
     ContractError,
     cost_categories,
     load_contract,
     load_contracts,
 )
-from orchestration.ingest.dbt_sources import SOURCES_YML, render_dbt_sources
-from orchestration.settings import DBT_PROJECT_DIR, EXPECTATIONS_DIR
+from orchestration.sources.dbt_codegen import (
+    MODELS_DIR,
+    SOURCES_YML,
+    generated_files,
+    render_dbt_sources,
+    write_generated,
+)
+from orchestration.validate.gx import suite_tables
 
 
 def test_core_contracts_load_in_dependency_order():
@@ -51,6 +57,29 @@ def test_dbt_sources_yml_is_generated_from_the_contracts():
     assert SOURCES_YML.read_text(encoding="utf-8") == render_dbt_sources(), (
         "run `kam dbt-sources` to regenerate dbt_project/models/staging/erp/_erp__sources.yml"
     )
+
+
+def test_every_committed_generated_dbt_file_matches_the_declarations():
+    files = generated_files()
+    assert SOURCES_YML in files and len(files) >= 3
+    for path, text in files.items():
+        assert path.exists() and path.read_text(encoding="utf-8") == text, (
+            f"run `kam dbt-sources`: {path} differs from what sources/*.yml generate"
+        )
+    generated_models = {p for p in files if p.parent == MODELS_DIR}
+    assert set(MODELS_DIR.glob("*")) == generated_models, "a stale generated model is committed"
+
+
+def test_generation_writes_only_what_changed(tmp_path):
+    project = tmp_path / "dbt_project"
+    written = write_generated(project_dir=project)
+    assert {p.relative_to(project) for p in written} == {
+        p.relative_to(DBT_PROJECT_DIR) for p in generated_files()
+    }
+    assert write_generated(project_dir=project) == []
+    stale = project / MODELS_DIR.relative_to(DBT_PROJECT_DIR) / "stg_cost__gone.sql"
+    stale.write_text("select 1")
+    assert write_generated(project_dir=project) == [stale] and not stale.exists()
 
 
 def test_every_mart_has_a_gx_suite():

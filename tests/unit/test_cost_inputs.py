@@ -4,9 +4,9 @@ source, budgets for unknown accounts. Messages name the file, the row and the pr
 import pytest
 
 from orchestration.costing.validation import unknown_budget_accounts
-from orchestration.ingest.contracts import load_contracts
 from orchestration.ingest.load import ingest_source
 from orchestration.ingest.readers import IngestError
+from orchestration.sources.contracts import load_contracts
 
 SERVICE_HEADER = (
     "ticket_id;customer_id;service_date;cost_category;hours;hourly_rate;material_amount;"

@@ -10,16 +10,13 @@ from pathlib import Path
 import pytest
 import yaml
 
-from orchestration.costing.sources import (
-    detail_sql,
-    gx_suite,
-    new_source_template,
-    render_model,
-    validate_sources,
-)
-from orchestration.ingest.contracts import ContractError, load_contract
+from orchestration.costing.declarations import validate_sources
 from orchestration.ingest.readers import IngestError, discover_source
 from orchestration.settings import ACTIVITY_RATES_FILE, SOURCES_DIR
+from orchestration.sources.contracts import ContractError, load_contract
+from orchestration.sources.dbt_codegen import detail_sql, render_model
+from orchestration.sources.gx_codegen import gx_suite
+from orchestration.sources.template import new_source_template
 
 BASE = yaml.safe_load(new_source_template("trade_fairs"))
 

@@ -2,13 +2,13 @@
 
 import json
 
-from orchestration.assets.dbt import topological
-from orchestration.incremental.runs import commit_run
-from orchestration.incremental.selection import (
+from orchestration.scope.runs import commit_run
+from orchestration.scope.selection import (
     decide_selection,
     kam_config_fingerprint,
     mark_dirty,
 )
+from orchestration.transform.manifest import topological
 
 P = "model.kam_warehouse."
 T = "test.kam_warehouse."

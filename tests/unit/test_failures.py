@@ -3,7 +3,7 @@
 import json
 import socket
 
-from orchestration.failures import (
+from orchestration.ops.failures import (
     config_failure_record,
     failures_path,
     last_failure,
@@ -84,7 +84,7 @@ def test_failures_before_any_run_have_no_run_id_and_are_all_kept(settings):
 def test_a_killed_run_worker_is_described_by_the_code_servers_explanation(settings):
     from dagster import DagsterInstance, job, op
 
-    from orchestration.failures import failure_record
+    from orchestration.ops.failures import failure_record
 
     @op
     def step():

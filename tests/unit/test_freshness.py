@@ -5,12 +5,11 @@ import time
 
 from dagster import AssetCheckSeverity, AssetSelection, Definitions, define_asset_job
 
-from orchestration.assets.ingest import ingest_assets
-from orchestration.checks.freshness import FRESHNESS_CHECK, raw_files_freshness
 from orchestration.definitions import defs
-from orchestration.freshness import DAY, source_freshness
-from orchestration.ingest.contracts import load_contracts
-from orchestration.resources import WarehouseResource
+from orchestration.defs.ingest import FRESHNESS_CHECK, ingest_assets, raw_files_freshness
+from orchestration.defs.resources import WarehouseResource
+from orchestration.ops.freshness import DAY, source_freshness
+from orchestration.sources.contracts import load_contracts
 from tests.conftest import RATES
 
 NOW = 1_750_000_000.0

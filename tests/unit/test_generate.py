@@ -12,7 +12,7 @@ import pytest
 
 from orchestration.demo_data import generate
 from orchestration.demo_data.generate import COLUMNS
-from orchestration.ingest.contracts import cost_categories
+from orchestration.sources.contracts import cost_categories
 
 LINES = 5_000
 START, END = date(2023, 1, 1), date(2026, 1, 1)

@@ -5,8 +5,8 @@ from decimal import Decimal
 import duckdb
 import pytest
 
-from orchestration.ingest.contracts import Column
-from orchestration.ingest.parsing import column_sql, german_number_pattern
+from orchestration.ingest.typed_sql import column_sql, german_number_pattern
+from orchestration.sources.contracts import Column
 
 
 def parse(value: str | None, type_: str) -> tuple[object, list[str]]:

@@ -13,18 +13,18 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.checks.gx_suites import load_suite_dict, suite_tables
-from orchestration.checks.reduction import ReductionError, reduce_suite
-from orchestration.checks.validate import (
+from orchestration.duck import connect, quote_literal
+from orchestration.scope.run_scope import RunScope, write_scope
+from orchestration.settings import DBT_PROJECT_DIR
+from orchestration.validate.gx import load_suite_dict, suite_tables
+from orchestration.validate.marts import (
     mart_reduction,
     validate_compact,
     validate_declared_source,
     validate_marts,
     validate_rows,
 )
-from orchestration.duck import connect, quote_literal
-from orchestration.incremental.scope import RunScope, write_scope
-from orchestration.settings import DBT_PROJECT_DIR
+from orchestration.validate.reduction import ReductionError, reduce_suite
 
 PARTITIONED = {"cost_lines": "month", "cost_to_serve": "month"}
 MARCH, APRIL, MAY = date(2025, 3, 1), date(2025, 4, 1), date(2025, 5, 1)
@@ -308,7 +308,7 @@ def test_every_expectation_type_counts_rows_exactly_as_gx(warehouse, settings):
     }  # fmt: skip
     con = connect(settings, settings.warehouse_db, read_only=True)
     try:
-        from orchestration.checks.gx_suites import row_level_summary, run_suite
+        from orchestration.validate.gx import row_level_summary, run_suite
 
         df = con.execute("SELECT * FROM t").df()
         rows = row_level_summary("t", run_suite(settings, spec, df, "test"), len(df))
@@ -402,7 +402,7 @@ def test_every_mart_suite_has_a_compact_form():
 def test_a_failed_long_mart_check_says_which_rows_and_blocks(warehouse, settings):
     from dagster import AssetCheckKey, AssetKey
 
-    from orchestration.checks.marts import check_result, gx_checks
+    from orchestration.defs.validation import check_result, gx_checks
 
     specs = {spec.key: spec for checks in gx_checks for spec in checks.check_specs}
     assert specs[AssetCheckKey(AssetKey(["cost_lines"]), "gx_cost_lines")].blocking

@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from orchestration.checks import engine
+from orchestration.validate import gx, helper
 
 
 def twice(settings, x: int) -> tuple[int, int, str]:
@@ -16,12 +16,14 @@ def broken_suite(settings) -> None:
 
 
 def test_work_runs_in_the_helper_and_failures_come_back(settings):
-    engine.start(settings)
-    assert engine.active()
-    pid, result, data_dir = engine.call(twice, settings, 21)
+    helper.start(gx.context_builder(settings))
+    assert helper.active()
+    pid, result, data_dir = helper.call(twice, settings, 21)
     assert pid != os.getpid() and result == 42 and data_dir == str(settings.data_dir)
     with pytest.raises(ValueError, match="unknown type") as failed:
-        engine.call(broken_suite, settings)
+        helper.call(broken_suite, settings)
     assert "in the GX helper process" in "".join(failed.value.__notes__)
-    engine.start(settings)  # a second refresh of the process keeps the same helper
-    assert engine.call(twice, settings, 1)[0] == pid
+    helper.start(
+        gx.context_builder(settings)
+    )  # a second refresh of the process keeps the same helper
+    assert helper.call(twice, settings, 1)[0] == pid

@@ -9,10 +9,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.incremental.pending import read_pending
-from orchestration.ingest.contracts import load_contracts
 from orchestration.ingest.load import ingest_source
+from orchestration.scope.pending import read_pending
 from orchestration.settings import Settings
+from orchestration.sources.contracts import load_contracts
 from tests.conftest import CUSTOMERS_HEADER, INVOICE_HEADER, RATES
 
 SOURCES = ("exchange_rates", "customers", "invoice_lines")

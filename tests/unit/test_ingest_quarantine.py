@@ -3,9 +3,9 @@
 import duckdb
 import pytest
 
-from orchestration.ingest.contracts import load_contracts
 from orchestration.ingest.load import ingest_source
 from orchestration.ingest.readers import IngestError
+from orchestration.sources.contracts import load_contracts
 from tests.conftest import INVOICE_HEADER
 
 

@@ -10,19 +10,19 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from orchestration.cli import main
-from orchestration.kam.config import (
-    CRITERIA,
-    KamConfigError,
-    load_kam_config,
-    load_lifecycle_config,
-    load_scoring_config,
-)
+from orchestration.cli.main import main
 from orchestration.settings import (
     DBT_PROJECT_DIR,
     EXPECTATIONS_DIR,
     LIFECYCLE_CONFIG_FILE,
     SCORING_CONFIG_FILE,
+)
+from orchestration.steering.config import (
+    CRITERIA,
+    KamConfigError,
+    load_kam_config,
+    load_lifecycle_config,
+    load_scoring_config,
 )
 
 DEFAULT = yaml.safe_load(SCORING_CONFIG_FILE.read_text(encoding="utf-8"))

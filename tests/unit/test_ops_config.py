@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 from dagster import DefaultScheduleStatus
 
+from orchestration.defs.nightly import refresh_schedule
 from orchestration.ops_config import OpsConfigError, load_ops_config
-from orchestration.schedules import refresh_schedule
 
 SOURCES = {"invoice_lines", "customers", "exchange_rates"}
 

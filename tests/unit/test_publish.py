@@ -9,11 +9,9 @@ import duckdb
 import pytest
 from click.testing import CliRunner
 
-from orchestration.cli import main
-from orchestration.incremental.scope import RunScope
-from orchestration.publish import (
+from orchestration.cli.main import main
+from orchestration.publish.publication import (
     CURRENT,
-    LAST_PUBLICATION,
     PublishError,
     current_publication,
     last_publication,
@@ -23,6 +21,8 @@ from orchestration.publish import (
     rollback,
     switch_current,
 )
+from orchestration.scope.run_scope import RunScope
+from orchestration.state import LAST_PUBLICATION
 
 MARTS = ["cost_lines", "key_account_value"]
 PARTITIONED = {"cost_lines": "month"}

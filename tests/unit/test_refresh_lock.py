@@ -11,7 +11,8 @@ import pytest
 from dagster import DagsterInstance, asset, materialize
 from dagster._core.storage.tags import MAX_RETRIES_TAG
 
-from orchestration.refresh_lock import (
+from orchestration.defs.resources import WarehouseResource
+from orchestration.ops.lock import (
     LOCK_NAME,
     RefreshLock,
     RefreshLockedError,
@@ -19,7 +20,6 @@ from orchestration.refresh_lock import (
     holder,
     wait_for_leftovers,
 )
-from orchestration.resources import WarehouseResource
 
 HOLD = """
 import fcntl, json, os, sys, time

@@ -4,10 +4,10 @@ import json
 
 from click.testing import CliRunner
 
-from orchestration.cli import main
-from orchestration.failures import report_failure
+from orchestration.cli.main import main
+from orchestration.ops.failures import report_failure
 from orchestration.ops_config import AlertsConfig
-from orchestration.publish import switch_current
+from orchestration.publish.publication import switch_current
 from tests.conftest import RATES
 
 
@@ -88,7 +88,7 @@ def test_current_is_the_newest_after_a_normal_night(settings):
 def test_status_shows_the_last_scope_and_what_is_pending(settings, monkeypatch):
     from datetime import date
 
-    from orchestration.incremental.pending import Footprint, add_pending
+    from orchestration.scope.pending import Footprint, add_pending
 
     monkeypatch.delenv("DAGSTER_HOME", raising=False)
     assert "last build    none: the next refresh rebuilds every month" in status()

@@ -1,0 +1,273 @@
+"""`kam status`: is the warehouse healthy? Publication, current pointer, last failure, freshness.
+
+Reads only small files (manifests, the tail of failures.jsonl, the lock file) and stats the raw
+files: cheap enough for a monitoring probe, and it never touches the refresh lock itself.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from orchestration.ops.failures import last_failure
+from orchestration.ops.freshness import source_freshness
+from orchestration.ops.lock import LOCK_NAME, holder
+from orchestration.ops_config import OpsConfig, ScheduleConfig
+from orchestration.publish.publication import current_publication, publications
+from orchestration.scope.pending import Footprint, read_pending
+from orchestration.scope.runs import read_built
+from orchestration.settings import Settings
+from orchestration.sources.contracts import load_contracts
+
+
+def collect_status(settings: Settings, ops: OpsConfig, now: float | None = None) -> dict[str, Any]:
+    now = time.time() if now is None else now
+    freshness = ops.freshness
+    pubs = publications(settings.published_dir)
+    newest = _publication(pubs[-1], now) if pubs else None
+    current_path = current_publication(settings.published_dir)
+    current = _publication(current_path, now) if current_path else None
+    failure = last_failure(settings)
+    if failure and newest and newest.get("published_at"):
+        failure["after_last_publication"] = failure["time"] > newest["published_at"]
+    if failure:
+        failure["age_hours"] = _age_hours(failure.get("time"), now)
+    return {
+        "data_dir": str(settings.data_dir),
+        "last_publication": newest,
+        "current": current,
+        "current_is_newest": bool(current and newest and current["name"] == newest["name"]),
+        "last_failure": failure,
+        "refreshing": holder(settings.warehouse_dir / LOCK_NAME),
+        "incremental": _incremental(settings),
+        "schedule": _schedule(ops.schedule, now),
+        "freshness": [
+            source_freshness(settings.raw_dir, c, freshness.max_age_days(name), now).to_dict()
+            for name, c in sorted(load_contracts().items())
+        ],
+    }
+
+
+def _incremental(settings: Settings) -> dict[str, Any]:
+    """What the last published run recomputed, and what waits for the next run."""
+    built = read_built(settings)
+    pending: Footprint = Footprint()
+    for fp in read_pending(settings).values():
+        pending.add(fp)
+    return {
+        "last_scope": built["scope"] if built else None,
+        "last_scope_reasons": (built or {}).get("reasons", [])[:5],
+        "as_of_date": (built or {}).get("as_of"),
+        "pending": pending.to_json() if pending else None,
+    }
+
+
+def _schedule(config: ScheduleConfig, now: float) -> dict[str, Any]:
+    """The configured schedule, its next tick, and, with DAGSTER_HOME set, whether the
+    instance has it running (a start or stop in the UI overrides `enabled`)."""
+    from dagster._utils.schedules import cron_string_iterator
+
+    next_tick = next(cron_string_iterator(now, config.cron, config.timezone))
+    return {
+        "cron": config.cron,
+        "timezone": config.timezone,
+        "next_run": next_tick.isoformat(),
+        "state": _instance_schedule_state() or ("RUNNING" if config.enabled else "STOPPED"),
+    }
+
+
+def _instance_schedule_state() -> str | None:
+    if not os.environ.get("DAGSTER_HOME"):
+        return None
+    try:
+        from dagster import DagsterInstance
+        from dagster._core.scheduler.instigation import InstigatorType
+
+        with DagsterInstance.get() as instance:
+            for state in instance.all_instigator_state(instigator_type=InstigatorType.SCHEDULE):
+                if state.name == "nightly_refresh":
+                    return state.status.value
+    except Exception:  # status must work even when the instance does not
+        return None
+    return None
+
+
+def _publication(path: Path, now: float) -> dict[str, Any]:
+    info: dict[str, Any] = {"name": path.name, "path": str(path)}
+    try:
+        manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        return info | {"problem": f"manifest.json unreadable: {e}"}
+    info["published_at"] = manifest.get("published_at")
+    info["age_hours"] = _age_hours(info["published_at"], now)
+    info["run_id"] = manifest.get("run_id")
+    info["tables"] = {t: _rows(v) for t, v in (manifest.get("tables") or {}).items()}
+    return info
+
+
+def _rows(value: Any) -> int | None:
+    if isinstance(value, int):
+        return value
+    if isinstance(value, dict):  # a per-month layout may list its parts
+        return value.get("rows")
+    return None
+
+
+def _age_hours(iso: str | None, now: float) -> float | None:
+    if not iso:
+        return None
+    try:
+        return round((now - datetime.fromisoformat(iso).timestamp()) / 3600, 1)
+    except ValueError:
+        return None
+
+
+# ---- the text for a person ----------------------------------------------------------------
+
+
+def render(status: dict[str, Any]) -> str:
+    lines = [f"warehouse     {status['data_dir']}"]
+    newest, current = status["last_publication"], status["current"]
+    if newest is None:
+        lines.append("publication   none yet: nothing was ever published (run `kam refresh`)")
+    else:
+        lines.append(
+            f"publication   {newest['name']}  {_when(newest.get('published_at'))}"
+            f"  ({_ago(newest.get('age_hours'))})"
+        )
+        if current is None:
+            lines.append("current       MISSING: published/current points nowhere")
+        elif status["current_is_newest"]:
+            lines.append("current       -> the newest publication")
+        else:
+            lines.append(
+                f"current       -> {current['name']}  NOT the newest (rolled back?), "
+                f"published {_when(current.get('published_at'))}"
+            )
+    lines += _failure_lines(status["last_failure"])
+    sched = status["schedule"]
+    lines.append(
+        f"schedule      {sched['state'].lower()}: '{sched['cron']}' {sched['timezone']}, "
+        f"next {_in_zone(sched['next_run'], sched['timezone'])}"
+    )
+    if h := status["refreshing"]:
+        lines.append(
+            f"refreshing    now: pid {h.get('pid')}, since {_when(h.get('started_at'))}"
+            f", by {h.get('started_by')}"
+        )
+    lines += _incremental_lines(status["incremental"])
+    if current and current.get("tables"):
+        lines.append("rows (current)")
+        lines += _two_columns([(t, _n(n)) for t, n in current["tables"].items()])
+    rows = [("source", "newest drop", "age", "limit", "status")] + [
+        (
+            f["source"],
+            _when(f["newest_mtime"]) or "-",
+            "-" if f["age_days"] is None else _ago(f["age_days"] * 24).removesuffix(" ago"),
+            "-" if f["max_age_days"] is None else f"{f['max_age_days']:g} d",
+            f["status"],
+        )
+        for f in status["freshness"]
+    ]
+    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    for i, r in enumerate(rows):
+        label = "freshness" if i == 0 else ""
+        lines.append(
+            f"{label:<14}{r[0]:<{widths[0]}}  {r[1]:<{widths[1]}}  {r[2]:>{widths[2]}}"
+            f"  {r[3]:>{widths[3]}}  {r[4]}"
+        )
+    return "\n".join(lines)
+
+
+def _incremental_lines(inc: dict[str, Any]) -> list[str]:
+    scope = inc["last_scope"]
+    if scope is None:
+        lines = ["last build    none: the next refresh rebuilds every month"]
+    elif scope["full"]:
+        why = "; ".join(inc["last_scope_reasons"]) or "requested"
+        lines = [f"last build    full rebuild ({why}), as-of {inc['as_of_date']}"]
+    else:
+        months = ", ".join(m[:7] for m in scope["months"]) or "no month changed"
+        lines = [
+            f"last build    {len(scope['months'])} month(s): {months}; as-of {inc['as_of_date']}"
+        ]
+    pending = inc["pending"]
+    if pending is None:
+        lines.append("pending       nothing: no change since the last publication")
+    elif pending["full"]:
+        lines.append("pending       a full rebuild (" + "; ".join(pending["reasons"][:3]) + ")")
+    else:
+        parts = [m[:7] for m in pending["months"]]
+        if pending["open_from"]:
+            parts.append(f"{pending['open_from'][:7]}..latest")
+        if pending["customers"]:
+            parts.append(f"months of {len(pending['customers'])} changed customer(s)")
+        lines.append("pending       " + ", ".join(parts) + " (recomputed by the next run)")
+    return lines
+
+
+def _failure_lines(failure: dict[str, Any] | None) -> list[str]:
+    if failure is None:
+        return ["last failure  none recorded"]
+    relation = ""
+    if "after_last_publication" in failure:
+        relation = (
+            ", after the last publication"
+            if failure["after_last_publication"]
+            else ", before the last publication"
+        )
+    run = (failure.get("run_id") or "no run")[:8]
+    steps = ", ".join(failure.get("failed_steps") or [])
+    lines = (failure.get("error") or "").strip().splitlines()
+    first = lines[0][:200] if lines else "no error message"
+    if steps and not first.startswith(("step ", "check ")):
+        first = f"step {steps}: {first}"
+    return [
+        f"last failure  {_when(failure.get('time'))}  ({_ago(failure.get('age_hours'))}"
+        f"{relation})  run {run}",
+        f"              {first}",
+    ]
+
+
+def _two_columns(pairs: list[tuple[str, str]]) -> list[str]:
+    half = (len(pairs) + 1) // 2
+    left, right = pairs[:half], pairs[half:]
+    wn = max(len(t) for t, _ in pairs)
+    wv = max(len(v) for _, v in pairs)
+    out = []
+    for i, (t, v) in enumerate(left):
+        line = f"  {t:<{wn}} {v:>{wv}}"
+        if i < len(right):
+            line += f"    {right[i][0]:<{wn}} {right[i][1]:>{wv}}"
+        out.append(line)
+    return out
+
+
+def _when(iso: str | None) -> str:
+    """An ISO time as local time (the machine's timezone), to the minute."""
+    if not iso:
+        return ""
+    try:
+        return datetime.fromisoformat(iso).astimezone().strftime("%Y-%m-%d %H:%M %Z")
+    except ValueError:
+        return iso
+
+
+def _in_zone(iso: str, zone: str) -> str:
+    from zoneinfo import ZoneInfo
+
+    return datetime.fromisoformat(iso).astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M %Z")
+
+
+def _ago(hours: float | None) -> str:
+    if hours is None:
+        return "age unknown"
+    return f"{hours:.1f} h ago" if hours < 48 else f"{hours / 24:.1f} d ago"
+
+
+def _n(value: int | None) -> str:
+    return "-" if value is None else f"{value:,}"
