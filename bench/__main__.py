@@ -81,7 +81,7 @@ def _overhead(_ctx, _param, value: str) -> int | None:
 @click.option(
     "--update-docs/--no-update-docs",
     default=False,
-    help="Also rewrite the results section of BENCHMARKS.md.",
+    help="Also rewrite the results section of docs/benchmarks.md.",
 )
 def main(
     scales: list[int],
@@ -113,7 +113,7 @@ def main(
     except (MismatchError, NightlyMismatch) as e:
         click.echo(f"benchmark stopped, no timings reported: {e}", err=True)
         sys.exit(2)
-    docs = PROJECT_ROOT / "BENCHMARKS.md" if update_docs else None
+    docs = PROJECT_ROOT / "docs" / "benchmarks.md" if update_docs else None
     for kind, path in write_all(run, results, docs).items():
         click.echo(f"{kind:>9}: {path}")
 

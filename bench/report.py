@@ -1,4 +1,4 @@
-"""Write a benchmark run out: Markdown, CSV, JSON, a PNG chart, and the section of BENCHMARKS.md."""
+"""Write a benchmark run out: Markdown, CSV, JSON, a PNG chart, and the section of docs/benchmarks.md."""
 
 from __future__ import annotations
 
@@ -399,7 +399,7 @@ def write_all(run: BenchmarkRun, results_dir: Path, docs: Path | None = None) ->
         encoding="utf-8",
     )
     if docs is not None:
-        update_docs(docs, markdown(run, "bench/results/chart.png" if has_chart else None))
+        update_docs(docs, markdown(run, "../bench/results/chart.png" if has_chart else None))
         paths["docs"] = docs
     return paths
 

@@ -68,7 +68,7 @@ def refresh(timings_json: Path | None, full: bool) -> None:
     """Ingest new and changed raw files, rebuild the affected months, validate, publish.
 
     Only raw files that are new or changed since the last run are parsed, and only the months
-    their rows touch are recomputed (see README, "Nightly operations"); the first run, and a run
+    their rows touch are recomputed (see docs/incremental.md); the first run, and a run
     after a change of configuration or code, rebuilds everything.
     """
     _run_refresh(timings_json, full=full)

@@ -91,7 +91,7 @@ class KamDbtCliResource(DbtCliResource):
     Before every dbt command dagster-dbt (0.29) runs `dbt --version` in a subprocess to learn
     the version, and builds a dbt adapter in this process (loading every dbt macro and starting
     a multiprocessing helper) that is only used to fetch column metadata or row counts, which
-    our assets never ask for. Together about 3 s of each refresh (see BENCHMARKS.md). The
+    our assets never ask for. Together about 3 s of each refresh (see docs/benchmarks.md). The
     version is read from the installed dbt-core instead (the dbt executable is the one in
     this environment, see dbt_executable), and no adapter is built. A unit test pins both
     names, so a dagster-dbt upgrade that renames them fails loudly instead of silently.

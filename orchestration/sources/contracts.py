@@ -167,8 +167,7 @@ class DriverAllocation(_Strict):
 
 
 class CostMapping(_Strict):
-    """The `cost:` section: how a source's rows become cost lines (see README, "Add a new cost
-    source in five minutes")."""
+    """The `cost:` section: how a source's rows become cost lines (see docs/cost-sources.md)."""
 
     owner: str
     customer: str | None = Field(default=None, description="Column with the customer id.")

@@ -4,7 +4,7 @@ TEMPLATE = """\
 # Declaration of the raw source {name}: drop its files into data/raw/{name}/ and run
 # `kam sources validate`, then `kam refresh`. No code to write: the ingest asset, the dbt staging
 # model stg_cost__{name}, its Great Expectations suite and its rows in cost_lines and
-# cost_to_serve are derived from this file. See README "Add a new cost source in five minutes".
+# cost_to_serve are derived from this file. See docs/cost-sources.md.
 name: {name}
 description: What the file holds, in one sentence (no curly braces).
 # files: "{name}/*.csv"      # glob relative to data/raw (default: every .csv/.parquet in {name}/)

@@ -49,7 +49,7 @@ def through_serving_file(published: Path) -> tuple[str, list[str]]:
 
 
 def through_parquet(published: Path) -> tuple[str, list[str]]:
-    """Resolve `current` once, then read that publication's files (as the README says)."""
+    """Resolve `current` once, then read that publication's files (as docs/outputs.md says)."""
     folder = Path(os.path.realpath(published / "current"))
     manifest = json.loads((folder / "manifest.json").read_text())
     con = duckdb.connect(config={"threads": 1, "memory_limit": "256MB"})

@@ -225,13 +225,15 @@ def test_report_states_targets_and_skips_without_asserting_timings(tmp_path):
     )
     assert rows["50M: refresh peak memory < 2 GB"] == ("not measured", "-")
     assert run.overhead["pipeline_seconds_per_million"] == pytest.approx(20 / 9, abs=1e-3)
-    docs = tmp_path / "BENCHMARKS.md"
+    docs = tmp_path / "benchmarks.md"
     docs.write_text("intro\n<!-- bench:results:begin -->\nold\n<!-- bench:results:end -->\nend\n")
     paths = write_all(run, tmp_path / "results", docs)
     assert (tmp_path / "results" / "results.csv").read_text().count("\n") == 1 + len(results)
     updated = docs.read_text()
     assert updated.startswith("intro\n") and updated.endswith("end\n") and "old" not in updated
     assert "Targets (measured, not asserted)" in updated
+    if "chart" in paths:  # docs/benchmarks.md finds the charts from docs/
+        assert "](../bench/results/chart.png)" in updated
     assert paths["json"].exists()
 
 
