@@ -1,18 +1,40 @@
-"""Paths and settings of one warehouse instance, resolved once from config and environment.
+"""Settings of one warehouse instance: config/warehouse.yml and its KAM_* environment overrides,
+read and validated by one pydantic-settings model.
 
 Everything that depends on where data lives goes through `Settings`, so tests and benchmarks
-can point a whole refresh at a temporary folder with `KAM_DATA_DIR`.
+can point a whole refresh at a temporary folder with `KAM_DATA_DIR`. A bad value stops with a
+message naming the file and the key, or the variable and the key it overrides.
+
+Environment variables (each overrides one key):
+
+    KAM_DATA_DIR, KAM_REPORTING_CURRENCY, KAM_DUCKDB_MEMORY_LIMIT, KAM_DUCKDB_THREADS,
+    KAM_AS_OF_DATE, KAM_ACTIVITY_RATES_FILE, KAM_SCORING_CONFIG, KAM_LIFECYCLE_CONFIG,
+    KAM_SCHEDULE_CRON, KAM_SCHEDULE_TIMEZONE, KAM_SCHEDULE_ENABLED,
+    KAM_ALERT_WEBHOOK_URL (an empty value switches the webhook off)
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+import re
+import zoneinfo
+from collections.abc import Mapping
+from contextvars import ContextVar
 from datetime import date
 from functools import cached_property
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
 
 import yaml
+from croniter import croniter
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    YamlConfigSettingsSource,
+)
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 CONFIG_FILE = PROJECT_ROOT / "config" / "warehouse.yml"
@@ -20,46 +42,239 @@ SOURCES_DIR = PROJECT_ROOT / "sources"
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
 ACTIVITY_RATES_FILE = PROJECT_ROOT / "config" / "activity_rates.csv"
-AS_OF_LATEST_DATA = "latest_data"
 SCORING_CONFIG_FILE = PROJECT_ROOT / "config" / "scoring.yml"
 LIFECYCLE_CONFIG_FILE = PROJECT_ROOT / "config" / "lifecycle.yml"
+AS_OF_LATEST_DATA = "latest_data"
+DEFAULT_CRON = "0 2 * * *"
+DEFAULT_TIMEZONE = "Europe/Zurich"
+
+# Environment variable -> the key it overrides.
+ENV_OVERRIDES: dict[str, tuple[str, ...]] = {
+    "KAM_DATA_DIR": ("data_dir",),
+    "KAM_REPORTING_CURRENCY": ("reporting_currency",),
+    "KAM_DUCKDB_MEMORY_LIMIT": ("duckdb", "memory_limit"),
+    "KAM_DUCKDB_THREADS": ("duckdb", "threads"),
+    "KAM_AS_OF_DATE": ("costing", "as_of_date"),
+    "KAM_ACTIVITY_RATES_FILE": ("activity_rates_file",),
+    "KAM_SCORING_CONFIG": ("scoring_config",),
+    "KAM_LIFECYCLE_CONFIG": ("lifecycle_config",),
+    "KAM_SCHEDULE_CRON": ("schedule", "cron"),
+    "KAM_SCHEDULE_TIMEZONE": ("schedule", "timezone"),
+    "KAM_SCHEDULE_ENABLED": ("schedule", "enabled"),
+    "KAM_ALERT_WEBHOOK_URL": ("alerts", "webhook_url"),
+}
+MEMORY = re.compile(r"^\s*\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KIB|MIB|GIB|TIB)\s*$", re.IGNORECASE)
 
 
-@dataclass(frozen=True)
-class Settings:
-    data_dir: Path
-    reporting_currency: str
-    memory_limit: str
-    threads: int
-    publications_to_keep: int
-    activity_rates_file: Path = ACTIVITY_RATES_FILE
+class ConfigError(ValueError):
+    """A setting is invalid; the message names the file (or variable) and the key."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DuckDBConfig(_Strict):
+    # Per DuckDB instance; DuckDB spills to the temp directory beyond it.
+    memory_limit: str = "1GB"
+    threads: int = Field(default=2, ge=1, le=256)
+
+    @field_validator("memory_limit")
+    @classmethod
+    def _memory(cls, v: str) -> str:
+        if not MEMORY.match(v):
+            raise ValueError(f"{v!r} is not a memory size such as '1GB' or '512MB'")
+        return v.strip()
+
+
+class CostingConfig(_Strict):
     # Unpaid invoices accrue financing cost up to this date: AS_OF_LATEST_DATA (the latest
     # invoice or payment date in the data, i.e. the extraction date) or an ISO date. Never the
     # wall clock, so the same files always give the same numbers.
     as_of_date: str = AS_OF_LATEST_DATA
-    # Key-account scoring matrix and lifecycle rules (KAM_SCORING_CONFIG / KAM_LIFECYCLE_CONFIG).
+
+    @field_validator("as_of_date", mode="before")
+    @classmethod
+    def _as_of(cls, v: object) -> str:
+        text = "" if v is None else str(v).strip()  # YAML may have parsed it into a date
+        if text in ("", AS_OF_LATEST_DATA):
+            return AS_OF_LATEST_DATA
+        try:
+            return date.fromisoformat(text).isoformat()
+        except ValueError:
+            raise ValueError(
+                f"must be '{AS_OF_LATEST_DATA}' or a date yyyy-mm-dd, got {text!r}"
+            ) from None
+
+
+class ScheduleConfig(_Strict):
+    cron: str = DEFAULT_CRON
+    timezone: str = DEFAULT_TIMEZONE
+    # Whether the schedule starts running when the daemon first sees it. A start or stop in
+    # the UI (or `dagster schedule start/stop`) is stored in the instance and wins afterwards.
+    enabled: bool = True
+
+    @field_validator("cron")
+    @classmethod
+    def _valid_cron(cls, v: str) -> str:
+        if len(v.split()) != 5 or not croniter.is_valid(v):
+            raise ValueError(
+                f"{v!r} is not a cron schedule (5 fields: minute hour day-of-month month "
+                "day-of-week, e.g. '0 2 * * *')"
+            )
+        return v
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, v: str) -> str:
+        try:
+            zoneinfo.ZoneInfo(v)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"unknown timezone {v!r}; use an IANA name such as 'Europe/Zurich' or 'UTC'"
+            ) from None
+        return v
+
+
+class AlertsConfig(_Strict):
+    webhook_url: str | None = None
+    timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _http_url(cls, v: str | None) -> str | None:
+        if v is None or not v.strip():
+            return None
+        url = urlparse(v.strip())
+        if url.scheme not in ("http", "https") or not url.netloc:
+            raise ValueError(f"{v!r} is not an http(s) URL")
+        return v.strip()
+
+
+class FreshnessConfig(_Strict):
+    # Days without a new file before a source's freshness check warns; null switches it off.
+    default_max_age_days: float | None = Field(default=4, gt=0)
+    sources: dict[str, float | None] = Field(default_factory=dict)
+
+    @field_validator("sources")
+    @classmethod
+    def _positive(cls, v: dict[str, float | None]) -> dict[str, float | None]:
+        for name, days in v.items():
+            if days is not None and days <= 0:
+                raise ValueError(f"{name}: must be a positive number of days or null")
+        return v
+
+    def max_age_days(self, source: str) -> float | None:
+        return self.sources.get(source, self.default_max_age_days)
+
+
+# Which file and environment the next Settings() reads (set by Settings.load).
+_SOURCE: ContextVar[tuple[Path, Mapping[str, str]]] = ContextVar("kam_settings_source")
+
+
+class _EnvOverrides(PydanticBaseSettingsSource):
+    """The KAM_* variables of ENV_OVERRIDES, each placed at the key it overrides."""
+
+    def get_field_value(self, field, field_name):  # not used: __call__ builds the whole dict
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        _, env = _SOURCE.get((CONFIG_FILE, os.environ))
+        data: dict[str, Any] = {}
+        for var, path in ENV_OVERRIDES.items():
+            if var in env:
+                node = data
+                for key in path[:-1]:
+                    node = node.setdefault(key, {})
+                node[path[-1]] = env[var]
+        return data
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(extra="forbid", frozen=True)
+
+    reporting_currency: str = "CHF"
+    data_dir: Path = PROJECT_ROOT / "data"
+    duckdb: DuckDBConfig = DuckDBConfig()
+    publications_to_keep: int = Field(default=5, ge=1)
+    costing: CostingConfig = CostingConfig()
+    activity_rates_file: Path = ACTIVITY_RATES_FILE
+    # Key-account scoring matrix and lifecycle rules.
     scoring_config: Path = SCORING_CONFIG_FILE
     lifecycle_config: Path = LIFECYCLE_CONFIG_FILE
+    schedule: ScheduleConfig = ScheduleConfig()
+    alerts: AlertsConfig = AlertsConfig()
+    freshness: FreshnessConfig = FreshnessConfig()
 
     @classmethod
-    def load(cls) -> Settings:
-        cfg = yaml.safe_load(CONFIG_FILE.read_text(encoding="utf-8"))
-        env = os.environ
-        return cls(
-            data_dir=Path(env.get("KAM_DATA_DIR", PROJECT_ROOT / "data")).resolve(),
-            reporting_currency=env.get("KAM_REPORTING_CURRENCY", cfg["reporting_currency"]).upper(),
-            memory_limit=env.get("KAM_DUCKDB_MEMORY_LIMIT", cfg["duckdb"]["memory_limit"]),
-            threads=int(env.get("KAM_DUCKDB_THREADS", cfg["duckdb"]["threads"])),
-            publications_to_keep=int(cfg["publications_to_keep"]),
-            activity_rates_file=Path(
-                env.get("KAM_ACTIVITY_RATES_FILE", ACTIVITY_RATES_FILE)
-            ).resolve(),
-            as_of_date=_as_of_date(
-                env.get("KAM_AS_OF_DATE", cfg.get("costing", {}).get("as_of_date"))
-            ),
-            scoring_config=Path(env.get("KAM_SCORING_CONFIG", SCORING_CONFIG_FILE)).resolve(),
-            lifecycle_config=Path(env.get("KAM_LIFECYCLE_CONFIG", LIFECYCLE_CONFIG_FILE)).resolve(),
+    def settings_customise_sources(
+        cls, settings_cls, init_settings, env_settings, dotenv_settings, file_secret_settings
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        path, _ = _SOURCE.get((CONFIG_FILE, os.environ))
+        # Earlier sources win: arguments, then KAM_* variables, then the YAML file.
+        return (
+            init_settings,
+            _EnvOverrides(settings_cls),
+            YamlConfigSettingsSource(settings_cls, path),
         )
+
+    @field_validator("reporting_currency")
+    @classmethod
+    def _currency(cls, v: str) -> str:
+        code = v.strip().upper()
+        if not re.fullmatch(r"[A-Z]{3}", code):
+            raise ValueError(f"{v!r} is not an ISO currency code such as 'CHF' or 'EUR'")
+        return code
+
+    @field_validator("data_dir", "activity_rates_file", "scoring_config", "lifecycle_config")
+    @classmethod
+    def _resolved(cls, v: Path) -> Path:
+        return v.expanduser().resolve()
+
+    @classmethod
+    def load(cls, path: Path = CONFIG_FILE, env: Mapping[str, str] | None = None) -> Settings:
+        """The settings of `path` with the KAM_* overrides of `env` (default: os.environ)."""
+        env = os.environ if env is None else env
+        token = _SOURCE.set((path, env))
+        try:
+            return cls()
+        except ValidationError as e:
+            raise ConfigError(_describe(e, path, env)) from None
+        except (OSError, yaml.YAMLError) as e:
+            raise ConfigError(f"{path}: cannot be read as YAML: {e}") from None
+        finally:
+            _SOURCE.reset(token)
+
+    @classmethod
+    def fallback(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Defaults and the data folder only, unvalidated: where to record that the
+        configuration itself is invalid (failures.jsonl), when `load` cannot succeed."""
+        env = os.environ if env is None else env
+        data_dir = Path(env.get("KAM_DATA_DIR") or PROJECT_ROOT / "data").expanduser().resolve()
+        return cls.model_construct(data_dir=data_dir)
+
+    # Short names for the settings read everywhere.
+    @property
+    def memory_limit(self) -> str:
+        return self.duckdb.memory_limit
+
+    @property
+    def threads(self) -> int:
+        return self.duckdb.threads
+
+    @property
+    def as_of_date(self) -> str:
+        return self.costing.as_of_date
+
+    def check_freshness_sources(self, known: set[str], path: Path = CONFIG_FILE) -> None:
+        """freshness.sources may only name declared sources: a typo would otherwise silently
+        fall back to the default limit."""
+        for name in self.freshness.sources:
+            if name not in known:
+                raise ConfigError(
+                    f"{path}: freshness.sources.{name}: unknown source; "
+                    f"declared sources: {', '.join(sorted(known))}"
+                )
 
     @property
     def raw_dir(self) -> Path:
@@ -116,7 +331,7 @@ class Settings:
 
     @property
     def state_dir(self) -> Path:
-        """Incremental-refresh state: the processed-files ledger, parse cache, run scope."""
+        """Incremental-refresh state (paths in state.py)."""
         return self.warehouse_dir / "state"
 
     @property
@@ -153,17 +368,32 @@ class Settings:
             d.mkdir(parents=True, exist_ok=True)
 
 
-def _as_of_date(value: object) -> str:
-    """`latest_data` or an ISO date (YAML may already have parsed it into a date)."""
-    if value is None or str(value).strip() == "":
-        return AS_OF_LATEST_DATA
-    text = str(value).strip()
-    if text == AS_OF_LATEST_DATA:
-        return text
+def load_alerts(path: Path = CONFIG_FILE, env: Mapping[str, str] | None = None) -> AlertsConfig:
+    """The alerts section alone, or no alerting if it is invalid too: for reporting a failure
+    of the configuration itself (a bad cron must not silence the alert about it)."""
+    env = os.environ if env is None else env
     try:
-        return date.fromisoformat(text).isoformat()
-    except ValueError:
-        raise ValueError(
-            f"{CONFIG_FILE}: costing.as_of_date (or KAM_AS_OF_DATE) must be "
-            f"'{AS_OF_LATEST_DATA}' or a date yyyy-mm-dd, got {text!r}"
-        ) from None
+        return Settings.load(path, env).alerts
+    except ConfigError:
+        pass
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        section = dict(raw.get("alerts") or {})
+        if "KAM_ALERT_WEBHOOK_URL" in env:
+            section["webhook_url"] = env["KAM_ALERT_WEBHOOK_URL"]
+        return AlertsConfig.model_validate(section)
+    except (OSError, yaml.YAMLError, ValidationError, AttributeError):
+        return AlertsConfig()
+
+
+def _describe(error: ValidationError, path: Path, env: Mapping[str, str]) -> str:
+    overridden = {keys: var for var, keys in ENV_OVERRIDES.items() if var in env}
+    problems = []
+    for err in error.errors():
+        loc = tuple(str(p) for p in err["loc"])
+        key = ".".join(loc)
+        msg = err["msg"].removeprefix("Value error, ")
+        var = next((v for keys, v in overridden.items() if loc[: len(keys)] == keys), None)
+        where = f"{var}={env[var]!r} (overrides {path}: {key})" if var else f"{path}: {key}"
+        problems.append(f"{where}: {msg}")
+    return "; ".join(problems)

@@ -7,5 +7,7 @@ python3 -m uv sync --locked
 python3 -m uv run --locked ruff check .
 python3 -m uv run --locked ruff format --check .
 python3 -m uv run --locked sqlfmt --check dbt_project
+# the floor plan: layers, Dagster only in the wiring, no cycles (pyproject.toml [tool.importlinter])
+python3 -m uv run --locked lint-imports
 # --dist loadfile: a module's expensive fixtures (a whole refresh) are built once, not per worker
 python3 -m uv run --locked pytest -n 2 --dist loadfile "$@"

@@ -120,16 +120,18 @@ def _run_refresh(timings_json: Path | None, full: bool) -> None:
     entered = time.time()
     from orchestration.cli.runner import run_refresh
     from orchestration.costing.declarations import validate_sources
-    from orchestration.ops_config import OpsConfigError, load_ops_config
+    from orchestration.settings import ConfigError
+    from orchestration.sources.contracts import load_contracts
     from orchestration.steering.config import KamConfigError, load_kam_config
 
-    settings = Settings.load()
-    try:  # fail fast, before any work: the scoring matrix and lifecycle rules, the sources
-        load_ops_config()
+    settings = Settings.fallback()
+    try:  # fail fast, before any work: settings, scoring matrix and lifecycle rules, sources
+        settings = Settings.load()
+        settings.check_freshness_sources(set(load_contracts()))
         load_kam_config(settings.scoring_config, settings.lifecycle_config)
         if problems := validate_sources(settings.activity_rates_file):
             raise KamConfigError("invalid source declarations:\n  " + "\n  ".join(problems))
-    except (KamConfigError, OpsConfigError) as e:
+    except (KamConfigError, ConfigError) as e:
         click.echo(f"refresh FAILED before it started: {e}", err=True)
         click.echo("published/current unchanged", err=True)
         click.echo(_record_config_failure(settings, str(e)), err=True)
@@ -159,10 +161,10 @@ def _run_refresh(timings_json: Path | None, full: bool) -> None:
 def _record_config_failure(settings: Settings, error: str) -> str:
     """An unattended `kam refresh` (cron) that stops on its configuration is a failure too."""
     from orchestration.ops.failures import config_failure_record, failures_path, report_failure
-    from orchestration.ops_config import load_alerts_config
+    from orchestration.settings import load_alerts
 
     record = config_failure_record(error, reported_by="kam refresh", data_dir=settings.data_dir)
-    reported = report_failure(settings, record, load_alerts_config())
+    reported = report_failure(settings, record, load_alerts())
     return f"failure recorded in {failures_path(settings)}; webhook {reported.webhook}"
 
 
@@ -171,9 +173,8 @@ def _record_config_failure(settings: Settings, error: str) -> str:
 def status(as_json: bool) -> None:
     """Last publication, whether `current` is the newest, last failure, row counts, freshness."""
     from orchestration.ops.status import collect_status, render
-    from orchestration.ops_config import load_ops_config
 
-    info = collect_status(Settings.load(), load_ops_config())
+    info = collect_status(Settings.load())
     click.echo(json.dumps(info, indent=2) if as_json else render(info))
 
 

@@ -9,16 +9,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dagster import DagsterEventType, DagsterInstance
-from dagster._core.storage.tags import MAX_RETRIES_TAG
 
-from orchestration.defs.resources import FULL_REBUILD_TAG
+from orchestration.defs.resources import FULL_REBUILD_TAG, MAX_RETRIES_TAG
 from orchestration.ops.failures import (
     STARTED_BY_TAG,
     failure_record,
     failures_path,
     report_failure,
 )
-from orchestration.ops_config import load_ops_config
 from orchestration.publish.publication import current_publication
 from orchestration.settings import Settings
 
@@ -102,7 +100,7 @@ def _record_failure(instance: DagsterInstance, run_id: str, settings: Settings) 
     """The same record the daemon's failure sensor writes: no daemon watches this run."""
     record = failure_record(instance, run_id, reported_by="kam refresh", data_dir=settings.data_dir)
     try:
-        reported = report_failure(settings, record, load_ops_config().alerts)
+        reported = report_failure(settings, record, settings.alerts)
     except OSError as e:  # a full disk must not hide the refresh's own error
         return f"failure NOT recorded in {failures_path(settings)}: {e}"
     return f"failure recorded in {failures_path(settings)}; webhook {reported.webhook}"

@@ -21,6 +21,15 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
 from orchestration.settings import PROJECT_ROOT
 from orchestration.sources.contracts import cost_categories
 
@@ -80,8 +89,12 @@ class CatalogueError(ValueError):
     """The activity catalogue is invalid; the message names the file, the rows and the problems."""
 
 
-@dataclass(frozen=True)
-class ActivityRate:
+class ActivityRate(BaseModel):
+    """One row of the catalogue, validated. `model_validate(row, context=...)` needs the known
+    cost categories and drivers in its context (see `load_catalogue`)."""
+
+    model_config = ConfigDict(frozen=True)
+
     row: int
     activity: str
     cost_category: str
@@ -90,7 +103,94 @@ class ActivityRate:
     currency: str | None
     valid_from: date
     valid_to: date | None
-    description: str
+    description: str = ""
+
+    @field_validator(*REQUIRED, mode="before")
+    @classmethod
+    def _present(cls, v: str, info: ValidationInfo) -> str:
+        if not v:
+            raise ValueError(f"missing {info.field_name}")
+        return v
+
+    @field_validator("activity")
+    @classmethod
+    def _identifier(cls, v: str) -> str:
+        if not IDENTIFIER.match(v):
+            raise ValueError(f"activity {v!r} is not a plain identifier ([a-z][a-z0-9_]*)")
+        return v
+
+    @field_validator("cost_category")
+    @classmethod
+    def _category(cls, v: str, info: ValidationInfo) -> str:
+        if v not in info.context["categories"]:
+            raise ValueError(
+                f"unknown cost category {v!r} (known: dbt_project/seeds/cost_categories.csv)"
+            )
+        return v
+
+    @field_validator("driver")
+    @classmethod
+    def _driver(cls, v: str, info: ValidationInfo) -> str:
+        if v not in info.context["drivers"]:
+            raise ValueError(f"unknown driver {v!r} (known: {', '.join(info.context['drivers'])})")
+        return v
+
+    @field_validator("rate", mode="before")
+    @classmethod
+    def _rate(cls, v: str) -> Decimal:
+        try:
+            value = Decimal(v)
+        except InvalidOperation:
+            raise ValueError(
+                f"rate {v!r} is not a number (use . as decimal mark, e.g. 2.80)"
+            ) from None
+        if not value.is_finite():
+            raise ValueError(f"rate {v!r} is not a number")
+        if -value.as_tuple().exponent > MAX_DECIMALS:
+            raise ValueError(f"rate {v} has more than {MAX_DECIMALS} decimals")
+        if value < 0:
+            raise ValueError(f"negative rate {v} (rates must be >= 0)")
+        return value
+
+    @field_validator("currency", mode="before")
+    @classmethod
+    def _currency(cls, v: str) -> str | None:
+        if not v:
+            return None
+        if not CURRENCY.match(v.upper()):
+            raise ValueError(f"currency {v!r} is not an ISO 4217 code")
+        return v.upper()
+
+    @field_validator("valid_from", "valid_to", mode="before")
+    @classmethod
+    def _date(cls, v: str, info: ValidationInfo) -> date | None:
+        if not v:
+            return None
+        try:
+            return date.fromisoformat(v)
+        except ValueError:
+            raise ValueError(f"{info.field_name} {v!r} is not a date (yyyy-mm-dd)") from None
+
+    @model_validator(mode="after")
+    def _consistent(self, info: ValidationInfo) -> ActivityRate:
+        problems = []
+        driver = info.context["drivers"][self.driver]
+        if driver.money:
+            if self.currency:
+                problems.append(
+                    f"driver {self.driver} is an amount of receivables: its rate is an annual "
+                    "interest rate (e.g. 0.05 = 5 %), so currency must be empty, got "
+                    f"{self.currency}"
+                )
+            if self.rate > 1:
+                problems.append(f"annual interest rate {self.rate} > 1 (write 5 % as 0.05)")
+        elif not self.currency:
+            problems.append(f"missing currency of the rate per {driver.unit}")
+        if self.valid_to and self.valid_to < self.valid_from:
+            problems.append(f"valid_to {self.valid_to} is before valid_from {self.valid_from}")
+        if problems:
+            raise ValueError("\n".join(problems))
+        return self
 
     def overlaps(self, other: ActivityRate) -> bool:
         end_a, end_b = self.valid_to or date.max, other.valid_to or date.max
@@ -127,6 +227,7 @@ def load_catalogue(path: Path) -> list[ActivityRate]:
         raise CatalogueError(f"{name}: {'; '.join(parts)} (expected: {', '.join(COLUMNS)})")
     problems: list[str] = []
     rates: list[ActivityRate] = []
+    context = {"categories": set(cost_categories()), "drivers": known_drivers()}
     for row_number, raw in enumerate(reader, start=1):
         if None in raw:  # more fields than header columns
             problems.append(f"{name} row {row_number}: more fields than the header has columns")
@@ -134,11 +235,10 @@ def load_catalogue(path: Path) -> list[ActivityRate]:
         values = {k: (v or "").strip() for k, v in raw.items()}
         if not any(values.values()):
             continue
-        row_problems: list[str] = []
-        rate = _parse_row(values, row_number, row_problems)
-        problems += [f"{name} row {row_number}: {p}" for p in row_problems]
-        if rate is not None:
-            rates.append(rate)
+        try:
+            rates.append(ActivityRate.model_validate(values | {"row": row_number}, context=context))
+        except ValidationError as e:
+            problems += [f"{name} row {row_number}: {p}" for p in _messages(e)]
     problems += [f"{name} {p}" for p in _cross_row_problems(rates)]
     if not rates and not problems:
         problems.append(f"{name}: the activity catalogue has no rows")
@@ -147,82 +247,12 @@ def load_catalogue(path: Path) -> list[ActivityRate]:
     return rates
 
 
-def _parse_row(values: dict[str, str], row: int, problems: list[str]) -> ActivityRate | None:
-    for col in REQUIRED:
-        if not values[col]:
-            problems.append(f"missing {col}")
-    activity, category, driver = values["activity"], values["cost_category"], values["driver"]
-    if activity and not IDENTIFIER.match(activity):
-        problems.append(f"activity {activity!r} is not a plain identifier ([a-z][a-z0-9_]*)")
-    if category and category not in cost_categories():
-        problems.append(
-            f"unknown cost category {category!r} (known: dbt_project/seeds/cost_categories.csv)"
-        )
-    drivers = known_drivers()
-    if driver and driver not in drivers:
-        problems.append(f"unknown driver {driver!r} (known: {', '.join(drivers)})")
-    rate = _decimal(values["rate"], problems)
-    if rate is not None and rate < 0:
-        problems.append(f"negative rate {values['rate']} (rates must be >= 0)")
-    currency = values["currency"].upper() or None
-    if driver in DRIVERS and DRIVERS[driver].money:
-        if currency:
-            problems.append(
-                f"driver {driver} is an amount of receivables: its rate is an annual interest "
-                f"rate (e.g. 0.05 = 5 %), so currency must be empty, got {currency}"
-            )
-        if rate is not None and rate > 1:
-            problems.append(f"annual interest rate {rate} > 1 (write 5 % as 0.05)")
-    elif driver in drivers:
-        if not currency:
-            problems.append(f"missing currency of the rate per {drivers[driver].unit}")
-        elif not CURRENCY.match(currency):
-            problems.append(f"currency {values['currency']!r} is not an ISO 4217 code")
-    valid_from = _date(values["valid_from"], "valid_from", problems)
-    valid_to = _date(values["valid_to"], "valid_to", problems) if values["valid_to"] else None
-    if valid_from and valid_to and valid_to < valid_from:
-        problems.append(f"valid_to {valid_to} is before valid_from {valid_from}")
-    if problems:
-        return None
-    assert rate is not None and valid_from is not None
-    return ActivityRate(
-        row=row,
-        activity=activity,
-        cost_category=category,
-        driver=driver,
-        rate=rate,
-        currency=currency,
-        valid_from=valid_from,
-        valid_to=valid_to,
-        description=values["description"],
-    )
-
-
-def _decimal(text: str, problems: list[str]) -> Decimal | None:
-    if not text:
-        return None
-    try:
-        value = Decimal(text)
-    except InvalidOperation:
-        problems.append(f"rate {text!r} is not a number (use . as decimal mark, e.g. 2.80)")
-        return None
-    if not value.is_finite():
-        problems.append(f"rate {text!r} is not a number")
-        return None
-    if -value.as_tuple().exponent > MAX_DECIMALS:
-        problems.append(f"rate {text} has more than {MAX_DECIMALS} decimals")
-        return None
-    return value
-
-
-def _date(text: str, column: str, problems: list[str]) -> date | None:
-    if not text:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        problems.append(f"{column} {text!r} is not a date (yyyy-mm-dd)")
-        return None
+def _messages(error: ValidationError) -> list[str]:
+    return [
+        line
+        for err in error.errors()
+        for line in err["msg"].removeprefix("Value error, ").split("\n")
+    ]
 
 
 def _cross_row_problems(rates: list[ActivityRate]) -> list[str]:

@@ -31,7 +31,6 @@ from orchestration.defs.resources import WarehouseResource
 from orchestration.duck import quote_literal
 from orchestration.ingest.load import IngestResult, ingest_source
 from orchestration.ops.freshness import Freshness, source_freshness
-from orchestration.ops_config import load_ops_config
 from orchestration.sources.contracts import SourceContract, load_contracts
 
 SOURCE_GROUP = "erp"
@@ -144,8 +143,9 @@ def raw_files_freshness(
     context: AssetCheckExecutionContext, warehouse: WarehouseResource
 ) -> Iterator[AssetCheckResult]:
     settings = warehouse.settings()
-    limits = load_ops_config().freshness
     contracts = load_contracts()
+    settings.check_freshness_sources(set(contracts))
+    limits = settings.freshness
     for key in sorted(context.selected_asset_check_keys, key=lambda k: k.asset_key.path):
         source = key.asset_key.path[-1]
         f = source_freshness(settings.raw_dir, contracts[source], limits.max_age_days(source))

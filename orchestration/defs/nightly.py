@@ -20,8 +20,7 @@ from dagster import (
 )
 
 from orchestration.ops.failures import failure_record, report_failure
-from orchestration.ops_config import ScheduleConfig, load_ops_config
-from orchestration.settings import Settings
+from orchestration.settings import ScheduleConfig, Settings
 
 refresh_job = define_asset_job(
     name="kam_refresh",
@@ -48,7 +47,7 @@ def refresh_schedule(config: ScheduleConfig) -> ScheduleDefinition:
     )
 
 
-nightly_refresh = refresh_schedule(load_ops_config().schedule)
+nightly_refresh = refresh_schedule(Settings.load().schedule)
 
 
 @run_failure_sensor(
@@ -66,4 +65,4 @@ def refresh_failure_alert(context: RunFailureSensorContext) -> None:
         reported_by="sensor refresh_failure_alert",
         data_dir=settings.data_dir,
     )
-    report_failure(settings, record, load_ops_config().alerts, context.log)
+    report_failure(settings, record, settings.alerts, context.log)

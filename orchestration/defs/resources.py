@@ -11,7 +11,6 @@ from importlib import metadata
 from pathlib import Path
 
 from dagster import ConfigurableResource, InitResourceContext
-from dagster._core.storage.tags import MAX_RETRIES_TAG
 from dagster_dbt import DbtCliResource
 from packaging import version
 from pydantic import PrivateAttr
@@ -27,6 +26,8 @@ from orchestration.settings import DBT_PROJECT_DIR, Settings
 
 # A run with this tag rebuilds from scratch (`kam refresh --full`; from the UI: add the tag).
 FULL_REBUILD_TAG = "kam/full_rebuild"
+# Dagster's documented run tag for how often a failed run is retried (it has no public constant).
+MAX_RETRIES_TAG = "dagster/max_retries"
 
 
 class WarehouseResource(ConfigurableResource):

@@ -23,8 +23,7 @@ from typing import Any
 from dagster import DagsterEventType, DagsterInstance
 from dagster._core.storage.tags import RETRY_NUMBER_TAG, WILL_RETRY_TAG
 
-from orchestration.ops_config import AlertsConfig
-from orchestration.settings import Settings
+from orchestration.settings import AlertsConfig, Settings
 
 FAILURES_FILE = "failures.jsonl"
 STARTED_BY_TAG = "kam/started_by"  # set by `kam refresh` on its runs

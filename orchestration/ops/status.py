@@ -12,21 +12,23 @@ import time
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
+
+from croniter import croniter
 
 from orchestration.ops.failures import last_failure
 from orchestration.ops.freshness import source_freshness
 from orchestration.ops.lock import LOCK_NAME, holder
-from orchestration.ops_config import OpsConfig, ScheduleConfig
 from orchestration.publish.publication import current_publication, publications
 from orchestration.scope.pending import Footprint, read_pending
 from orchestration.scope.runs import read_built
-from orchestration.settings import Settings
+from orchestration.settings import ScheduleConfig, Settings
 from orchestration.sources.contracts import load_contracts
 
 
-def collect_status(settings: Settings, ops: OpsConfig, now: float | None = None) -> dict[str, Any]:
+def collect_status(settings: Settings, now: float | None = None) -> dict[str, Any]:
     now = time.time() if now is None else now
-    freshness = ops.freshness
+    freshness = settings.freshness
     pubs = publications(settings.published_dir)
     newest = _publication(pubs[-1], now) if pubs else None
     current_path = current_publication(settings.published_dir)
@@ -44,7 +46,7 @@ def collect_status(settings: Settings, ops: OpsConfig, now: float | None = None)
         "last_failure": failure,
         "refreshing": holder(settings.warehouse_dir / LOCK_NAME),
         "incremental": _incremental(settings),
-        "schedule": _schedule(ops.schedule, now),
+        "schedule": _schedule(settings.schedule, now),
         "freshness": [
             source_freshness(settings.raw_dir, c, freshness.max_age_days(name), now).to_dict()
             for name, c in sorted(load_contracts().items())
@@ -69,9 +71,8 @@ def _incremental(settings: Settings) -> dict[str, Any]:
 def _schedule(config: ScheduleConfig, now: float) -> dict[str, Any]:
     """The configured schedule, its next tick, and, with DAGSTER_HOME set, whether the
     instance has it running (a start or stop in the UI overrides `enabled`)."""
-    from dagster._utils.schedules import cron_string_iterator
-
-    next_tick = next(cron_string_iterator(now, config.cron, config.timezone))
+    start = datetime.fromtimestamp(now, ZoneInfo(config.timezone))
+    next_tick = croniter(config.cron, start).get_next(datetime)
     return {
         "cron": config.cron,
         "timezone": config.timezone,
@@ -85,10 +86,9 @@ def _instance_schedule_state() -> str | None:
         return None
     try:
         from dagster import DagsterInstance
-        from dagster._core.scheduler.instigation import InstigatorType
 
         with DagsterInstance.get() as instance:
-            for state in instance.all_instigator_state(instigator_type=InstigatorType.SCHEDULE):
+            for state in instance.all_instigator_state():
                 if state.name == "nightly_refresh":
                     return state.status.value
     except Exception:  # status must work even when the instance does not

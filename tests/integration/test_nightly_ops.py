@@ -111,7 +111,10 @@ def test_kam_refresh_stopped_by_a_bad_schedule_is_recorded_too(settings, webhook
     result = CliRunner().invoke(main, ["refresh"])
 
     assert result.exit_code == 1
-    assert "refresh FAILED before it started: KAM_SCHEDULE_CRON (overrides" in result.output
+    assert (
+        "refresh FAILED before it started: KAM_SCHEDULE_CRON='every night' (overrides"
+        in result.output
+    )
     [record] = records(settings)
     assert record["run_id"] is None
     assert "schedule.cron): 'every night' is not a cron schedule" in record["error"]

@@ -9,7 +9,7 @@ from orchestration.ops.failures import (
     last_failure,
     report_failure,
 )
-from orchestration.ops_config import AlertsConfig
+from orchestration.settings import AlertsConfig
 
 
 def record(

@@ -8,7 +8,6 @@ from orchestration.scope.selection import (
     kam_config_fingerprint,
     mark_dirty,
 )
-from orchestration.transform.manifest import topological
 
 P = "model.kam_warehouse."
 T = "test.kam_warehouse."
@@ -115,11 +114,3 @@ def test_a_publication_clears_the_unpublished_mark(settings):
     commit_run(settings, "pub-1")
     assert not (state / "dbt_unpublished.json").exists()
     assert json.loads((state / "built.json").read_text())["kam_config"] == "abc"
-
-
-def test_nodes_left_alone_are_reported_parents_first():
-    order = topological(MANIFEST, frozenset(MANIFEST["nodes"]))
-    for child, parents in MANIFEST["parent_map"].items():
-        for parent in parents:
-            if parent in MANIFEST["nodes"]:
-                assert order.index(parent) < order.index(child)

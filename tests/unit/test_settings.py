@@ -1,4 +1,5 @@
-"""config/warehouse.yml schedule/alerts/freshness: defaults, validation, KAM_* overrides."""
+"""config/warehouse.yml and its KAM_* overrides, read by one model: defaults, validation,
+errors that name the file (or the variable) and the key."""
 
 from pathlib import Path
 
@@ -6,7 +7,7 @@ import pytest
 from dagster import DefaultScheduleStatus
 
 from orchestration.defs.nightly import refresh_schedule
-from orchestration.ops_config import OpsConfigError, load_ops_config
+from orchestration.settings import ConfigError, Settings, load_alerts
 
 SOURCES = {"invoice_lines", "customers", "exchange_rates"}
 
@@ -17,12 +18,14 @@ def config(tmp_path: Path, text: str) -> Path:
     return path
 
 
-def load(path: Path, **env: str):
-    return load_ops_config(path, env=env, known_sources=SOURCES)
+def load(path: Path, **env: str) -> Settings:
+    settings = Settings.load(path, env=env)
+    settings.check_freshness_sources(SOURCES, path)
+    return settings
 
 
 def test_repository_config_schedules_the_refresh_at_two_in_zurich():
-    cfg = load_ops_config(env={})
+    cfg = Settings.load(env={})
     schedule = refresh_schedule(cfg.schedule)
     assert (schedule.cron_schedule, schedule.execution_timezone) == ("0 2 * * *", "Europe/Zurich")
     assert schedule.default_status == DefaultScheduleStatus.RUNNING
@@ -52,6 +55,12 @@ def test_schedule_from_file_and_stopped_when_not_enabled(tmp_path):
     ("section", "message"),
     [
         ("schedule: {cron: '0 25 * * *'}", "schedule.cron: '0 25 * * *' is not a cron schedule"),
+        ("duckdb: {threads: zwei}", "duckdb.threads: Input should be a valid integer"),
+        ("duckdb: {memory_limit: lots}", "duckdb.memory_limit: 'lots' is not a memory size"),
+        ("reporting_currency: Franken", "reporting_currency: 'Franken' is not an ISO currency"),
+        ("costing: {as_of_date: today}", "costing.as_of_date: must be 'latest_data' or a date"),
+        ("publications_to_keep: 0", "publications_to_keep: Input should be greater than"),
+        ("warehouse: {}", "warehouse: Extra inputs are not permitted"),
         ("schedule: {cron: '0 2 * *'}", "schedule.cron: '0 2 * *' is not a cron schedule"),
         ("schedule: {timezone: Europe/Zürich}", "schedule.timezone: unknown timezone"),
         ("schedule: {every: day}", "schedule.every: Extra inputs are not permitted"),
@@ -68,7 +77,7 @@ def test_schedule_from_file_and_stopped_when_not_enabled(tmp_path):
 )
 def test_invalid_settings_stop_with_the_file_and_the_key(tmp_path, section, message):
     path = config(tmp_path, section + "\n")
-    with pytest.raises(OpsConfigError) as e:
+    with pytest.raises(ConfigError) as e:
         load(path)
     assert str(e.value).startswith(f"{path}: ")
     assert message in str(e.value)
@@ -81,7 +90,7 @@ def test_environment_overrides_and_names_the_variable_when_wrong(tmp_path):
     assert load(path, KAM_ALERT_WEBHOOK_URL="").alerts.webhook_url is None
     assert load(path, KAM_ALERT_WEBHOOK_URL="https://h/x").alerts.webhook_url == "https://h/x"
     with pytest.raises(
-        OpsConfigError, match=r"KAM_SCHEDULE_TIMEZONE \(overrides .*schedule\.timezone"
+        ConfigError, match=r"KAM_SCHEDULE_TIMEZONE='Mars/Olympus' \(overrides .*schedule\.timezone"
     ):
         load(path, KAM_SCHEDULE_TIMEZONE="Mars/Olympus")
 
@@ -94,8 +103,29 @@ def test_null_switches_a_source_off_and_the_default_covers_the_rest(tmp_path):
 
 
 def test_alerts_survive_a_broken_schedule_but_not_a_broken_url(tmp_path):
-    from orchestration.ops_config import load_alerts_config
-
     path = config(tmp_path, "schedule: {cron: nonsense}\nalerts: {webhook_url: 'http://h/x'}\n")
-    assert load_alerts_config(path, env={}).webhook_url == "http://h/x"
-    assert load_alerts_config(path, env={"KAM_ALERT_WEBHOOK_URL": "nope"}).webhook_url is None
+    assert load_alerts(path, env={}).webhook_url == "http://h/x"
+    assert load_alerts(path, env={"KAM_ALERT_WEBHOOK_URL": "nope"}).webhook_url is None
+
+
+def test_one_model_reads_the_file_and_the_environment(tmp_path):
+    path = config(
+        tmp_path, "duckdb: {memory_limit: 2GB, threads: 3}\ncosting: {as_of_date: 2024-05-31}\n"
+    )
+    s = Settings.load(path, env={"KAM_DUCKDB_THREADS": "4", "KAM_DATA_DIR": str(tmp_path / "d")})
+    assert (s.memory_limit, s.threads, s.as_of_date) == ("2GB", 4, "2024-05-31")
+    assert s.data_dir == (tmp_path / "d").resolve() and s.raw_dir == s.data_dir / "raw"
+    assert Settings.load(path, env={"KAM_REPORTING_CURRENCY": "eur"}).reporting_currency == "EUR"
+
+
+def test_bad_environment_value_names_the_variable_and_the_key(tmp_path):
+    path = config(tmp_path, "")
+    with pytest.raises(ConfigError) as e:
+        Settings.load(path, env={"KAM_DUCKDB_THREADS": "zwei"})
+    assert str(e.value).startswith(f"KAM_DUCKDB_THREADS='zwei' (overrides {path}: duckdb.threads)")
+
+
+def test_broken_yaml_names_the_file(tmp_path):
+    path = config(tmp_path, "schedule: [unclosed\n")
+    with pytest.raises(ConfigError, match=r"warehouse\.yml: cannot be read as YAML"):
+        Settings.load(path, env={})

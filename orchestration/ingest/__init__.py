@@ -1,0 +1,1 @@
+"""Raw files -> typed per-file Parquet parts -> accepted rows and quarantine, incrementally."""
