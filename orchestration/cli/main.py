@@ -282,8 +282,8 @@ def rollback(name: str | None) -> None:
     log and the older publications stay as they are. BI readers see the older publication at
     once; the next successful `kam refresh` publishes again from the working warehouse.
     """
-    from orchestration.publish.publication import PublishError
-    from orchestration.publish.publication import rollback as switch_back
+    from orchestration.publish.folders import PublishError
+    from orchestration.publish.folders import rollback as switch_back
 
     published = Settings.load().published_dir
     try:

@@ -17,7 +17,7 @@ from orchestration.ops.failures import (
     failures_path,
     report_failure,
 )
-from orchestration.publish.publication import current_publication
+from orchestration.publish.folders import current_publication
 from orchestration.settings import Settings
 
 

@@ -19,7 +19,7 @@ from croniter import croniter
 from orchestration.ops.failures import last_failure
 from orchestration.ops.freshness import source_freshness
 from orchestration.ops.lock import LOCK_NAME, holder
-from orchestration.publish.publication import current_publication, publications
+from orchestration.publish.folders import current_publication, publications
 from orchestration.scope.pending import Footprint, read_pending
 from orchestration.scope.runs import read_built
 from orchestration.settings import ScheduleConfig, Settings

@@ -23,7 +23,7 @@ import duckdb
 import pytest
 
 from orchestration.cli.runner import run_refresh
-from orchestration.publish.publication import current_publication, parquet_files
+from orchestration.publish.folders import current_publication, parquet_files
 
 CATALOGUE = """activity,cost_category,driver,rate,currency,valid_from,valid_to,description
 order_handling,order_processing,orders,10.00,CHF,2024-01-01,,per order

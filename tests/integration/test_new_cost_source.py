@@ -20,7 +20,7 @@ import duckdb
 import pytest
 
 from orchestration.demo_data import generate
-from orchestration.publish.publication import current_publication
+from orchestration.publish.folders import current_publication
 from orchestration.settings import PROJECT_ROOT
 
 IGNORE = shutil.ignore_patterns(

@@ -24,7 +24,7 @@ import pytest
 
 from orchestration.cli.runner import run_refresh
 from orchestration.demo_data import generate
-from orchestration.publish.publication import read_manifest
+from orchestration.publish.folders import read_manifest
 from orchestration.scope.run_scope import RunScope, write_scope
 from orchestration.settings import PROJECT_ROOT, Settings
 from orchestration.state import LAST_PUBLICATION

@@ -19,7 +19,7 @@ import pytest
 
 from orchestration.cli.runner import run_refresh
 from orchestration.demo_data import generate
-from orchestration.publish.publication import current_publication, parquet_files
+from orchestration.publish.folders import current_publication, parquet_files
 from orchestration.scope.run_scope import RunScope
 from orchestration.settings import Settings
 from orchestration.sources.contracts import cost_categories

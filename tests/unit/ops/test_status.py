@@ -6,7 +6,7 @@ from click.testing import CliRunner
 
 from orchestration.cli.main import main
 from orchestration.ops.failures import report_failure
-from orchestration.publish.publication import switch_current
+from orchestration.publish.folders import switch_current
 from orchestration.settings import AlertsConfig
 from tests.conftest import RATES
 

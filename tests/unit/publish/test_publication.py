@@ -1,4 +1,4 @@
-"""Publishing: month files, carry-over, the serving file, atomic `current`, rollback, pruning."""
+"""Publishing: month files, carry-over, the serving file, quality tables, a failed publication."""
 
 import errno
 import json
@@ -7,20 +7,16 @@ from datetime import date
 
 import duckdb
 import pytest
-from click.testing import CliRunner
 
-from orchestration.cli.main import main
-from orchestration.publish.publication import (
+from orchestration.publish.folders import (
     CURRENT,
     PublishError,
     current_publication,
     last_publication,
-    prune,
     publications,
-    publish,
     rollback,
-    switch_current,
 )
+from orchestration.publish.publication import publish
 from orchestration.scope.run_scope import RunScope
 from orchestration.state import LAST_PUBLICATION
 
@@ -33,30 +29,6 @@ def make_publication(root, name):
     (root / name).mkdir(parents=True)
     (root / name / "manifest.json").write_text("{}")
     return root / name
-
-
-def test_switch_current_replaces_the_link_in_one_step(tmp_path):
-    a = make_publication(tmp_path, "20260101T000000Z_a")
-    b = make_publication(tmp_path, "20260102T000000Z_b")
-    switch_current(tmp_path, a.name)
-    assert current_publication(tmp_path) == a
-    switch_current(tmp_path, b.name)
-    assert current_publication(tmp_path) == b
-    assert os.readlink(tmp_path / CURRENT) == b.name  # relative: the folder can move
-    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
-
-
-def test_prune_keeps_the_newest_and_never_the_current(tmp_path):
-    names = [make_publication(tmp_path, f"2026010{i}T000000Z_x").name for i in range(1, 7)]
-    switch_current(tmp_path, names[0])  # e.g. after a rollback to the oldest
-    prune(tmp_path, keep=3)
-    assert [p.name for p in publications(tmp_path)] == [names[0], *names[3:]]
-
-
-def test_a_folder_without_manifest_is_no_publication(tmp_path):
-    make_publication(tmp_path, "20260101T000000Z_a")
-    (tmp_path / "20260102T000000Z_b").mkdir()
-    assert [p.name for p in publications(tmp_path)] == ["20260101T000000Z_a"]
 
 
 # --- a working database with a month-partitioned mart ------------------------------------------
@@ -340,38 +312,3 @@ def test_quality_tables_are_empty_without_any_ingested_file(settings):
         "reason",
         "raw_record",
     ]
-
-
-# --- rollback ----------------------------------------------------------------------------------
-
-
-def test_rollback_goes_to_the_previous_or_the_named_publication(tmp_path):
-    names = [make_publication(tmp_path, f"2026010{i}T000000Z_x").name for i in range(1, 4)]
-    switch_current(tmp_path, names[2])
-    assert rollback(tmp_path) == (tmp_path / names[2], tmp_path / names[1])
-    assert rollback(tmp_path) == (tmp_path / names[1], tmp_path / names[0])
-    with pytest.raises(PublishError, match="no complete publication before"):
-        rollback(tmp_path)
-    assert rollback(tmp_path, to=names[2])[1] == tmp_path / names[2]
-    with pytest.raises(PublishError, match="no complete publication named 'nope'"):
-        rollback(tmp_path, to="nope")
-    assert current_publication(tmp_path) == tmp_path / names[2]
-
-
-def test_kam_rollback_prints_from_and_to_and_fails_clearly(data_root):
-    published = data_root / "published"
-    result = CliRunner().invoke(main, ["rollback"])
-    assert result.exit_code == 1 and "nothing is published" in result.output
-    a = make_publication(published, "20260101T000000Z_a")
-    b = make_publication(published, "20260102T000000Z_b")
-    switch_current(published, b.name)
-    result = CliRunner().invoke(main, ["rollback"])
-    assert result.exit_code == 0, result.output
-    assert f"{b.name} -> {a.name}" in result.output
-    assert current_publication(published) == a
-    result = CliRunner().invoke(main, ["rollback", "--to", "missing"])
-    assert result.exit_code == 1 and "no complete publication named 'missing'" in result.output
-    assert current_publication(published) == a
-    result = CliRunner().invoke(main, ["rollback", "--to", b.name])
-    assert result.exit_code == 0 and f"{a.name} -> {b.name}" in result.output
-    assert "working warehouse" in CliRunner().invoke(main, ["rollback", "--help"]).output
