@@ -9,31 +9,15 @@
 -- builds its text columns only for the readers that select them. A filter on month reaches the
 -- sources.
 select
-    l.cost_line_id,
-    l.account_id,
-    l.customer_id,
-    l.month,
-    l.cost_date,
-    l.cost_category,
-    c.label as cost_category_label,
-    l.allocation,
-    l.activity,
-    l.driver,
-    l.driver_quantity,
-    l.rate,
-    l.rate_currency,
-    l.rate_valid_from,
-    l.rate_source_file,
-    l.rate_source_row,
-    l.currency,
-    l.amount_document_currency,
-    l.fx_rate,
-    '{{ var("reporting_currency") }}' as reporting_currency,
-    l.amount,
-    l.source_name,
-    l.source_id,
-    l.source_file,
-    l.source_row,
-    l.detail
+    {{
+        cost_line_columns(
+            "mart",
+            alias="l",
+            exprs={
+                "cost_category_label": "c.label",
+                "reporting_currency": "'" ~ var("reporting_currency") ~ "'",
+            },
+        )
+    }}
 from {{ ref("int_cost_lines") }} as l
 left join {{ ref("cost_categories") }} as c using (cost_category)

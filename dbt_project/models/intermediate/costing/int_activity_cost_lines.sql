@@ -7,6 +7,9 @@
 -- Volumes without a rate or exchange rate are left out here and reported by the blocking check
 -- driver_volumes_priced (view int_unpriced_driver_volumes), which stops the refresh.
 -- A view: cost_lines materializes it, for the run's months only.
+-- The cost multiplies driver_quantity as DECIMAL(18, 6): the same value (a larger one stops with
+-- a conversion error), multiplied 8x faster than as DECIMAL(24, 6).
+{%- set cost = "cast(p.driver_quantity as decimal(18, 6)) * p.rate" %}
 with
     rates as (select * from {{ ref("stg_config__activity_rates") }}),
 
@@ -103,77 +106,28 @@ with
         select *, coalesce(rate_currency, '{{ var("reporting_currency") }}') as currency
         from
             (
-                select
-                    account_id,
-                    customer_id,
-                    month,
-                    cost_date,
-                    cost_category,
-                    activity,
-                    driver,
-                    driver_quantity,
-                    rate,
-                    rate_currency,
-                    rate_valid_from,
-                    rate_source_file,
-                    rate_source_row,
-                    source_name,
-                    source_id,
-                    source_file,
-                    source_row,
-                    detail
+                select {{ cost_line_columns("allocation") }}
                 from point_lines
                 union all
-                select
-                    account_id,
-                    customer_id,
-                    month,
-                    cost_date,
-                    cost_category,
-                    activity,
-                    driver,
-                    driver_quantity,
-                    rate,
-                    rate_currency,
-                    rate_valid_from,
-                    rate_source_file,
-                    rate_source_row,
-                    source_name,
-                    source_id,
-                    source_file,
-                    source_row,
-                    detail
+                select {{ cost_line_columns("allocation") }}
                 from financing_lines
             )
     )
 
+-- month: of the driver volume or receivable piece (= of cost_date): a filter on it reaches the
+-- sources of the view
 select
-    p.account_id,
-    p.customer_id,
-    -- the month of the driver volume or receivable piece (= of cost_date): a filter on it
-    -- reaches the sources of the view
-    p.month,
-    p.cost_date,
-    p.cost_category,
-    'activity' as allocation,
-    p.activity,
-    p.driver,
-    p.driver_quantity,
-    p.rate,
-    p.rate_currency,
-    p.rate_valid_from,
-    p.rate_source_file,
-    p.rate_source_row,
-    p.currency,
-    -- driver_quantity as DECIMAL(18, 6) in the product: the same value (a larger one stops
-    -- with a conversion error), multiplied 8x faster than as DECIMAL(24, 6)
-    {{ money("cast(p.driver_quantity as decimal(18, 6)) * p.rate") }} as amount_document_currency,
-    fx.rate as fx_rate,
-    {{ to_reporting("cast(p.driver_quantity as decimal(18, 6)) * p.rate") }} as amount,
-    p.source_name,
-    p.source_id,
-    p.source_file,
-    p.source_row,
-    p.detail
+    {{
+        cost_line_columns(
+            "line",
+            alias="p",
+            exprs={
+                "allocation": "'activity'",
+                "amount_document_currency": money(cost),
+                "fx_rate": "fx.rate",
+                "amount": to_reporting(cost),
+            },
+        )
+    }}
 from priced as p {{ fx_join("p", "currency", "cost_date") }}
 where fx.rate is not null
