@@ -30,6 +30,10 @@ from orchestration.validate import gx, helper
 # project again whenever --vars change (about 5 s), and the scope changes from run to run.
 SCOPE_ENV = "KAM_DBT_SCOPE"
 
+# dbt unit tests check SQL logic on fixed rows: the test suite runs them
+# (tests/integration/test_refresh_end_to_end.py), a refresh of the data need not.
+UNIT_TESTS = "resource_type:unit_test"
+
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 
 
@@ -109,7 +113,7 @@ def kam_dbt_models(
     # First: no node left alone depends on one that dbt rebuilds (Dagster wants the outputs
     # of a multi-asset in topological order).
     yield from not_rebuilt(context, manifest, selection)
-    args = [*build_args(scope, dbt_vars), *selection.exclude_args(manifest)]
+    args = [*build_args(scope, dbt_vars), *selection.exclude_args(manifest, UNIT_TESTS)]
     invocation = dbt.cli(args, context=context)
     yield from invocation.stream()
     keep_partial_parse(

@@ -42,11 +42,10 @@ class Selection:
     unchanged: frozenset[str]  # unique ids of models, seeds and tests not built
     reason: str
 
-    def exclude_args(self, manifest: Mapping[str, Any]) -> list[str]:
-        if not self.unchanged:
-            return []
-        names = sorted(manifest["nodes"][uid]["name"] for uid in self.unchanged)
-        return ["--exclude", " ".join(names)]  # one value: dagster-dbt re-quotes the flag
+    def exclude_args(self, manifest: Mapping[str, Any], *always: str) -> list[str]:
+        """`--exclude` with the nodes left alone and the selectors in `always`."""
+        names = [*always, *sorted(manifest["nodes"][uid]["name"] for uid in self.unchanged)]
+        return ["--exclude", " ".join(names)] if names else []  # one value: dagster-dbt re-quotes
 
 
 def everything(reason: str) -> Selection:

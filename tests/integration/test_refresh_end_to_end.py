@@ -7,7 +7,10 @@ The expected revenue is computed here independently of the pipeline: plain Pytho
 import bisect
 import csv
 import json
+import os
 import shutil
+import subprocess
+import sys
 from collections import defaultdict
 from contextlib import closing
 from datetime import date, datetime
@@ -21,8 +24,9 @@ from orchestration.cli.runner import run_refresh
 from orchestration.demo_data import generate
 from orchestration.publish.folders import current_publication, parquet_files
 from orchestration.scope.run_scope import RunScope
-from orchestration.settings import Settings
+from orchestration.settings import DBT_PROJECT_DIR, Settings
 from orchestration.sources.contracts import cost_categories
+from orchestration.steering.config import load_kam_config
 from orchestration.transform.manifest import partitioned_marts
 from orchestration.validate.gx import load_suite_dict, suite_tables
 from orchestration.validate.marts import (
@@ -340,3 +344,37 @@ def test_cost_lines_of_a_refresh_fail_alike_compactly_and_row_by_row(
     for table, (rows, compact) in results.items():
         assert failed(compact) == failed(rows), table
     assert not results["cost_lines"][1].success
+
+
+def test_dbt_unit_tests_pass_on_the_refreshed_warehouse(refreshed, tmp_path):
+    """The SQL logic cases (`unit_tests:` beside the models) run here, not in every refresh:
+    dbt needs the parents built to type the fixture rows, which the refresh above did."""
+    data_dir, _, _ = refreshed
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("KAM_DATA_DIR", str(data_dir))
+        settings = Settings.load()
+    dbt_vars = {"reporting_currency": settings.reporting_currency, "as_of_date": "latest_data"}
+    dbt_vars |= load_kam_config(settings.scoring_config, settings.lifecycle_config).dbt_vars()
+    env = {**os.environ, **settings.dbt_env, "KAM_DBT_SCOPE": ""}
+    done = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "dbt"),
+            "--no-use-colors",
+            "test",
+            "--select",
+            "test_type:unit",
+            "--vars",
+            json.dumps(dbt_vars),
+            "--target-path",
+            str(tmp_path / "target"),
+        ],
+        cwd=DBT_PROJECT_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stdout[-4000:]
+    summary = [line for line in done.stdout.splitlines() if "Done. PASS=" in line]
+    counts = dict(part.split("=") for part in summary[0].split("Done. ")[1].split())
+    assert counts["PASS"] == counts["TOTAL"] and int(counts["TOTAL"]) >= 20, summary[0]

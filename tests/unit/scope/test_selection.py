@@ -5,6 +5,7 @@ import json
 from orchestration.scope.runs import commit_run
 from orchestration.scope.selection import (
     decide_selection,
+    everything,
     kam_config_fingerprint,
     mark_dirty,
 )
@@ -68,6 +69,10 @@ def test_a_drop_of_invoices_leaves_the_customer_branch_alone(settings):
     # rewritten by every publication, so what reads it always runs.
     assert sel.unchanged == {P + "stg_customers", P + "accounts", T + "unique_customers"}
     assert sel.exclude_args(MANIFEST) == ["--exclude", "accounts stg_customers unique_customers"]
+    assert sel.exclude_args(MANIFEST, "resource_type:unit_test")[1].startswith(
+        "resource_type:unit_test accounts"
+    )
+    assert everything("x").exclude_args(MANIFEST) == []
     assert "invoice_lines" in sel.reason and "3 node(s)" in sel.reason
 
 
