@@ -107,8 +107,8 @@ class ActivityRate(BaseModel):
 
     @field_validator(*REQUIRED, mode="before")
     @classmethod
-    def _present(cls, v: str, info: ValidationInfo) -> str:
-        if not v:
+    def _present(cls, v: object, info: ValidationInfo) -> object:
+        if v is None or v == "":  # a rate of 0 is present (it stops pricing an activity)
             raise ValueError(f"missing {info.field_name}")
         return v
 
@@ -137,7 +137,9 @@ class ActivityRate(BaseModel):
 
     @field_validator("rate", mode="before")
     @classmethod
-    def _rate(cls, v: str) -> Decimal:
+    def _rate(cls, v: str) -> Decimal | None:
+        if not v:
+            return None  # reported as missing
         try:
             value = Decimal(v)
         except InvalidOperation:

@@ -140,3 +140,14 @@ def test_as_of_date_setting(monkeypatch):
     monkeypatch.setenv("KAM_AS_OF_DATE", "today")
     with pytest.raises(ValueError, match=r"costing\.as_of_date"):
         Settings.load()
+
+
+def test_a_zero_rate_is_valid_and_stops_pricing_an_activity(tmp_path):
+    rows = GOOD.replace("2.80,CHF", "0,CHF").replace("0.045,,", "0,,")
+    old, _, terms = load_catalogue(catalogue(tmp_path, rows))
+    assert old.rate == Decimal("0") and terms.rate == Decimal("0")
+
+
+def test_missing_required_values_are_named(tmp_path):
+    text = problem(tmp_path, "order_handling,order_processing,,,CHF,2024-01-01,,x\n")
+    assert "row 1: missing driver" in text and "row 1: missing rate" in text
