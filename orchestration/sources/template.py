@@ -26,7 +26,7 @@ cost:
   date: booking_date
   currency: currency
   # source_id: booking_id    # default: the unique key
-  category: sales_promotion  # one of the 14 ids in dbt_project/seeds/cost_categories.csv, or
+  category: sales_promotion  # an id in dbt_project/seeds/cost_categories.csv, or
   # category: {{column: kind, map: {{a: sales_promotion, b: presentations}}}}
   allocation: direct         # or {{activity: <catalogue activity>, driver: <its driver>, quantity: <column>}}
   amount: amount             # columns joined by * and +, e.g. hours * hourly_rate + expenses
