@@ -337,6 +337,12 @@ class AffectsMonths(_Strict):
 class SourceContract(_Strict):
     name: str
     description: str
+    required: bool = Field(
+        default=False,
+        description="true: a refresh without any accepted row of this source stops at its "
+        "ingest, naming it. false: the refresh runs without it; marts that need its rows "
+        "(meta.empty_if_no_rows_in of their suite) are published empty.",
+    )
     path: str | None = Field(default=None, description="Folder under data/raw (default: name).")
     files: str | None = Field(
         default=None,

@@ -7,6 +7,7 @@ TEMPLATE = """\
 # cost_to_serve are derived from this file. See docs/cost-sources.md.
 name: {name}
 description: What the file holds, in one sentence (no curly braces).
+required: false              # true: a refresh without any accepted row of it stops at ingest
 # files: "{name}/*.csv"      # glob relative to data/raw (default: every .csv/.parquet in {name}/)
 # format: {{type: csv, delimiter: ";"}}   # German ERP CSV (1.234,56; dd.mm.yyyy) or parquet
 columns:                     # every column of the file; names are plain identifiers
