@@ -22,6 +22,7 @@ from typing import Any
 
 from orchestration.duck import quote_ident
 from orchestration.settings import EXPECTATIONS_DIR, Settings
+from orchestration.sources.suite_refs import SuiteRefError, resolve_refs
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
@@ -52,10 +53,11 @@ def suite_tables() -> list[str]:
 
 
 def load_suite_dict(table: str) -> dict[str, Any]:
+    """The suite with its references to the declarations resolved (sources/suite_refs.py)."""
     path = suite_path(table)
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as e:
+        return resolve_refs(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, json.JSONDecodeError, SuiteRefError) as e:
         raise SuiteError(f"{path}: {e}") from None
 
 
