@@ -42,6 +42,7 @@ class ValidationSummary:
     validated: str = "all rows"  # which rows: "all rows" or the run's months
     compact_rows: int | None = None  # rows of the compact frame GX evaluated (None: row level)
     seconds: dict[str, float] = field(default_factory=dict)
+    note: str | None = None  # why the suite was not applied as written (an empty source)
 
 
 def suite_path(table: str) -> Path:
