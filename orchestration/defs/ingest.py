@@ -79,7 +79,7 @@ def build_ingest_asset(contract: SourceContract) -> AssetsDefinition:
         if result.quarantined_rows:
             context.log.warning(f"{contract.name}: quarantine reasons {result.reasons}")
         metadata = _metadata(result, settings.quarantine_glob(contract.name))
-        if note := check_rows(contract, result, marts_empty_without(contract.name)):
+        if note := check_rows(contract, result, settings, marts_empty_without(contract.name)):
             context.log.warning(note)
             metadata[NO_ROWS] = note  # a line of the run summary (cli/runner.py)
         return MaterializeResult(metadata=metadata, check_results=[_reconcile_check(result)])

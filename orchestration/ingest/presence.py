@@ -19,8 +19,8 @@ class MissingSourceError(IngestError):
     """A required source has no rows; the message names it and says why."""
 
 
-def files_pattern(contract: SourceContract) -> str:
-    return f"data/raw/{contract.files or contract.folder + '/*'}"
+def files_pattern(contract: SourceContract, settings: Settings) -> str:
+    return str(settings.raw_dir / (contract.files or f"{contract.folder}/*"))
 
 
 def require_files(contract: SourceContract, settings: Settings) -> None:
@@ -28,15 +28,18 @@ def require_files(contract: SourceContract, settings: Settings) -> None:
     if contract.required and not discover_source(
         settings.raw_dir, contract.folder, contract.files, contract.file_type
     ):
-        raise MissingSourceError(_missing(contract, f"no file matches {files_pattern(contract)}"))
+        reason = f"no file matches {files_pattern(contract, settings)}"
+        raise MissingSourceError(_missing(contract, reason))
 
 
-def no_rows_reason(contract: SourceContract, result: IngestResult) -> str | None:
+def no_rows_reason(
+    contract: SourceContract, result: IngestResult, settings: Settings
+) -> str | None:
     """Why the source has no accepted row (None: it has some)."""
     if result.accepted_rows:
         return None
     if not result.files:
-        return f"no file matches {files_pattern(contract)}"
+        return f"no file matches {files_pattern(contract, settings)}"
     if not result.raw_rows:
         return f"{len(result.files)} file(s) without data rows"
     reasons = ", ".join(f"{why} {n:,}" for why, n in list(result.reasons.items())[:3])
@@ -44,11 +47,11 @@ def no_rows_reason(contract: SourceContract, result: IngestResult) -> str | None
 
 
 def check_rows(
-    contract: SourceContract, result: IngestResult, empty_marts: list[str]
+    contract: SourceContract, result: IngestResult, settings: Settings, empty_marts: list[str]
 ) -> str | None:
     """None when the source has rows; for an optional one without, the line the run reports;
     a required one without stops the refresh (MissingSourceError)."""
-    reason = no_rows_reason(contract, result)
+    reason = no_rows_reason(contract, result, settings)
     if reason is None:
         return None
     if contract.required:

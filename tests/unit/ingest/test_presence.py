@@ -22,7 +22,7 @@ def test_a_required_source_without_a_file_stops_before_its_ingest(settings, writ
     with pytest.raises(MissingSourceError) as e:
         require_files(customers, settings)
     assert str(e.value).startswith(
-        "required source customers has no rows: no file matches data/raw/customers/* "
+        f"required source customers has no rows: no file matches {settings.raw_dir}/customers/* "
         "(sources/customers.yml declares required: true)"
     )
     assert not settings.accepted_dir("customers").exists()  # nothing ingested, nothing removed
@@ -35,7 +35,7 @@ def test_a_required_source_whose_rows_are_all_quarantined_stops(settings, base_s
     require_files(customers, settings)  # it has a file
     result = ingest(settings, "customers")
     with pytest.raises(MissingSourceError, match=r"customers has no rows: all 1 rows quarantined"):
-        check_rows(customers, result, [])
+        check_rows(customers, result, settings, [])
 
 
 def test_an_optional_source_absent_or_header_only_is_reported(settings, base_sources, write_raw):
@@ -44,14 +44,14 @@ def test_an_optional_source_absent_or_header_only_is_reported(settings, base_sou
     budgets = load_contracts()["cost_budgets"]
     require_files(budgets, settings)  # optional: no file is fine
     result = ingest(settings, "cost_budgets")
-    assert check_rows(budgets, result, ["cost_budget_vs_actual"]) == (
-        "cost_budgets had no rows (optional source; no file matches data/raw/cost_budgets/*): "
-        "cost_budget_vs_actual is empty"
+    assert check_rows(budgets, result, settings, ["cost_budget_vs_actual"]) == (
+        f"cost_budgets had no rows (optional source; no file matches {settings.raw_dir}/"
+        "cost_budgets/*): cost_budget_vs_actual is empty"
     )
     write_raw("cost_budgets", "budgets_2024.csv", BUDGETS_HEADER)
     result = ingest(settings, "cost_budgets")
-    assert check_rows(budgets, result, []) == (
+    assert check_rows(budgets, result, settings, []) == (
         "cost_budgets had no rows (optional source; 1 file(s) without data rows)"
     )
     write_raw("cost_budgets", "budgets_2024.csv", BUDGETS_HEADER + "G1;2024;training;100,00;CHF\n")
-    assert check_rows(budgets, ingest(settings, "cost_budgets"), []) is None
+    assert check_rows(budgets, ingest(settings, "cost_budgets"), settings, []) is None
