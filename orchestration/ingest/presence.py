@@ -42,7 +42,7 @@ def no_rows_reason(
         return f"no file matches {files_pattern(contract, settings)}"
     if not result.raw_rows:
         return f"{len(result.files)} file(s) without data rows"
-    reasons = ", ".join(f"{why} {n:,}" for why, n in list(result.reasons.items())[:3])
+    reasons = ", ".join(f"{n:,} {why}" for why, n in list(result.reasons.items())[:3])
     return f"all {result.raw_rows:,} rows quarantined ({reasons})"
 
 
