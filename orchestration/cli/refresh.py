@@ -109,6 +109,7 @@ def _run_refresh(timings_json: Path | None, full: bool) -> None:
         _write_timings(timings_json, outcome, entered)
     if not outcome.success:
         click.echo(f"\nrefresh FAILED: {outcome.error}", err=True)
+        _notes(outcome.notes)
         click.echo(f"full log: {outcome.log_file}", err=True)
         click.echo(outcome.failure_report, err=True)
         click.echo(
@@ -117,8 +118,15 @@ def _run_refresh(timings_json: Path | None, full: bool) -> None:
         exit_now(1)
     for step, seconds in outcome.step_seconds.items():
         click.echo(f"{seconds:8.1f} s  {step}", err=True)
+    _notes(outcome.notes)
     click.echo(f"published {outcome.current} in {outcome.seconds:.1f} s")
     exit_now(0)
+
+
+def _notes(notes: tuple[str, ...]) -> None:
+    """E.g. `note: cost_budgets had no rows (optional source; ...): cost_budget_vs_actual empty`."""
+    for note in notes:
+        click.echo(f"note: {note}", err=True)
 
 
 def _record_config_failure(settings: Settings, error: str) -> str:

@@ -31,7 +31,7 @@ from pydantic import (
 )
 
 from orchestration.settings import PROJECT_ROOT
-from orchestration.sources.contracts import cost_categories
+from orchestration.sources.categories import cost_categories
 
 COLUMNS = (
     "activity",

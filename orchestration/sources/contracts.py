@@ -6,7 +6,6 @@ ingest code is generic: it reads nothing about a source that is not in its decla
 
 from __future__ import annotations
 
-import csv
 import re
 from functools import cache
 from pathlib import Path
@@ -15,7 +14,8 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from orchestration.settings import DBT_PROJECT_DIR, SOURCES_DIR
+from orchestration.settings import SOURCES_DIR
+from orchestration.sources.categories import cost_categories
 
 IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
 DECIMAL_TYPE = re.compile(r"^decimal\((\d{1,2}),(\d{1,2})\)$")
@@ -337,6 +337,12 @@ class AffectsMonths(_Strict):
 class SourceContract(_Strict):
     name: str
     description: str
+    required: bool = Field(
+        default=False,
+        description="true: a refresh without any accepted row of this source stops at its "
+        "ingest, naming it. false: the refresh runs without it; marts that need its rows "
+        "(meta.empty_if_no_rows_in of their suite) are published empty.",
+    )
     path: str | None = Field(default=None, description="Folder under data/raw (default: name).")
     files: str | None = Field(
         default=None,
@@ -546,13 +552,6 @@ def load_contracts(sources_dir: Path = SOURCES_DIR) -> dict[str, SourceContract]
     for c in contracts.values():
         visit(c)
     return ordered
-
-
-@cache
-def cost_categories() -> tuple[str, ...]:
-    """The relationship-cost taxonomy, kept once as a dbt seed."""
-    with (DBT_PROJECT_DIR / "seeds" / "cost_categories.csv").open(encoding="utf-8") as f:
-        return tuple(row["cost_category"] for row in csv.DictReader(f))
 
 
 SourceFormat = Literal["csv", "parquet"]

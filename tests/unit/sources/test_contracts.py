@@ -1,15 +1,11 @@
 """Raw data contracts (sources/*.yml), the dbt sources generated from them, and the GX suites."""
 
-import csv
-import json
-
 import pytest
 import yaml
 
-from orchestration.settings import DBT_PROJECT_DIR, EXPECTATIONS_DIR
+from orchestration.settings import DBT_PROJECT_DIR
 from orchestration.sources.contracts import (
     ContractError,
-    cost_categories,
     load_contract,
     load_contracts,
 )
@@ -87,16 +83,6 @@ def test_every_mart_has_a_gx_suite():
     assert marts and set(marts) <= set(suite_tables())
 
 
-def test_cost_category_suite_matches_the_seed():
-    suite = json.loads((EXPECTATIONS_DIR / "cost_to_serve.json").read_text())
-    [in_set] = [
-        e for e in suite["expectations"] if e["type"] == "expect_column_values_to_be_in_set"
-    ]
-    assert tuple(in_set["kwargs"]["value_set"]) == cost_categories()
-    with (DBT_PROJECT_DIR / "seeds" / "cost_categories.csv").open() as f:
-        assert len(list(csv.DictReader(f))) == 14
-
-
 @pytest.mark.parametrize(
     ("change", "message"),
     [
@@ -118,3 +104,10 @@ def test_invalid_contract_names_file_and_key(tmp_path, change, message):
     with pytest.raises(ContractError, match=str(path)) as err:
         load_contract(path)
     assert message in str(err.value)
+
+
+def test_every_source_declares_whether_it_is_required():
+    for path in sorted((DBT_PROJECT_DIR.parent / "sources").glob("*.yml")):
+        assert "required" in yaml.safe_load(path.read_text()), f"{path}: declare required:"
+    required = {n for n, c in load_contracts().items() if c.required}
+    assert required == {"customers", "invoice_lines", "exchange_rates"}
