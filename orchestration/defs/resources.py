@@ -22,6 +22,7 @@ from orchestration.ops.lock import (
     RefreshLockedError,
     wait_for_leftovers,
 )
+from orchestration.publish.folders import leftovers, remove_leftovers
 from orchestration.settings import DBT_PROJECT_DIR, Settings
 
 # A run with this tag rebuilds from scratch (`kam refresh --full`; from the UI: add the tag).
@@ -38,7 +39,8 @@ class WarehouseResource(ConfigurableResource):
 
     A run holds the warehouse's refresh lock from resource setup to teardown: with the
     in-process executor that is once per run, around all of its steps. A second refresh,
-    from the daemon or `kam refresh`, fails before its first step, naming the holder.
+    from the daemon or `kam refresh`, fails before its first step, naming the holder. Having
+    the lock, a run first removes what a killed publication left in data/published/.
     """
 
     _lock: RefreshLock | None = PrivateAttr(default=None)
@@ -55,6 +57,12 @@ class WarehouseResource(ConfigurableResource):
             _do_not_retry(context)
             raise
         self._lock = lock
+        # Under the lock no other refresh is publishing: what a killed one left goes now.
+        if removed := remove_leftovers(leftovers(settings.published_dir)):
+            (context.log.warning if context.log else print)(
+                "removed the leftovers of a killed publication: "
+                + ", ".join(p.name for p in removed)
+            )
         if context.run is not None and context.run.tags.get(FULL_REBUILD_TAG) == "true":
             # Under the lock: no other refresh can be reading what is forgotten here.
             from orchestration.scope.runs import reset_warehouse

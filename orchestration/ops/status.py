@@ -1,7 +1,8 @@
 """`kam status`: is the warehouse healthy? Publication, current pointer, last failure, freshness.
 
 Reads only small files (manifests, the tail of failures.jsonl, the lock file) and stats the raw
-files: cheap enough for a monitoring probe, and it never touches the refresh lock itself.
+files: cheap enough for a monitoring probe, and it never takes the refresh lock itself. The one
+thing it changes: the leftovers of a killed publication, removed when no refresh holds the lock.
 """
 
 from __future__ import annotations
@@ -18,8 +19,13 @@ from croniter import croniter
 
 from orchestration.ops.failures import last_failure
 from orchestration.ops.freshness import source_freshness
-from orchestration.ops.lock import LOCK_NAME, holder
-from orchestration.publish.folders import current_publication, publications
+from orchestration.ops.lock import LOCK_NAME, holder, is_locked
+from orchestration.publish.folders import (
+    current_publication,
+    leftovers,
+    publications,
+    remove_leftovers,
+)
 from orchestration.scope.pending import Footprint, read_pending
 from orchestration.scope.runs import read_built
 from orchestration.settings import ScheduleConfig, Settings
@@ -45,6 +51,7 @@ def collect_status(settings: Settings, now: float | None = None) -> dict[str, An
         "current_is_newest": bool(current and newest and current["name"] == newest["name"]),
         "last_failure": failure,
         "refreshing": holder(settings.warehouse_dir / LOCK_NAME),
+        "leftovers": _leftovers(settings),
         "incremental": _incremental(settings),
         "schedule": _schedule(settings.schedule, now),
         "freshness": [
@@ -52,6 +59,24 @@ def collect_status(settings: Settings, now: float | None = None) -> dict[str, An
             for name, c in sorted(load_contracts().items())
         ],
     }
+
+
+def _leftovers(settings: Settings) -> dict[str, Any] | None:
+    """Leftovers of a killed publication, removed when no refresh holds the lock. Listed
+    first, the lock seen free after: whoever wrote them has ended (a run holds the lock
+    throughout). While a refresh runs they are its publication in the making."""
+    found = leftovers(settings.published_dir)
+    if not found:
+        return None
+    names = [_shown(p) for p in found]
+    if is_locked(settings.warehouse_dir / LOCK_NAME):
+        return {"paths": names, "removed": False}
+    remove_leftovers(found)
+    return {"paths": names, "removed": True}
+
+
+def _shown(path: Path) -> str:
+    return f"{path.name} -> {os.readlink(path)}" if path.is_symlink() else f"{path.name}/"
 
 
 def _incremental(settings: Settings) -> dict[str, Any]:
@@ -158,6 +183,12 @@ def render(status: dict[str, Any]) -> str:
         lines.append(
             f"refreshing    now: pid {h.get('pid')}, since {_when(h.get('started_at'))}"
             f", by {h.get('started_by')}"
+        )
+    if left := status["leftovers"]:
+        lines.append(
+            "leftovers     removed, of a killed publication: " + ", ".join(left["paths"])
+            if left["removed"]
+            else "publishing    now: " + ", ".join(left["paths"])
         )
     lines += _incremental_lines(status["incremental"])
     if current and current.get("tables"):

@@ -14,8 +14,9 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from orchestration.settings import SOURCES_DIR
+from orchestration.settings import SOURCES_DIR, ConfigError
 from orchestration.sources.categories import cost_categories
+from orchestration.yaml_errors import describe_yaml_error, where_key
 
 IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
 DECIMAL_TYPE = re.compile(r"^decimal\((\d{1,2}),(\d{1,2})\)$")
@@ -23,8 +24,8 @@ SIMPLE_TYPES = {"text", "integer", "date", "currency", "cost_category"}
 EXCHANGE_RATES = "exchange_rates"
 
 
-class ContractError(ValueError):
-    """A declaration file is invalid; the message names the file and the key."""
+class ContractError(ConfigError):
+    """A declaration file is invalid; the message names the file, the line and the key."""
 
 
 class _Strict(BaseModel):
@@ -516,12 +517,12 @@ def load_contract(path: Path) -> SourceContract:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
         return SourceContract.model_validate(data)
     except ValidationError as e:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or '(top)'}: {err['msg']}" for err in e.errors()
-        )
-        raise ContractError(f"{path}: {problems}") from None
+        problems = "; ".join(f"{where_key(path, err['loc'])}: {err['msg']}" for err in e.errors())
+        raise ContractError(problems) from None
     except yaml.YAMLError as e:
-        raise ContractError(f"{path}: not valid YAML: {e}") from None
+        raise ContractError(describe_yaml_error(path, e)) from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise ContractError(f"{path}: cannot be read: {e}") from None
 
 
 @cache

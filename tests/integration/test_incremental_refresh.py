@@ -5,8 +5,8 @@ delivery notes); day 3 the next drop, a late credit note for a closed month (thr
 back), and a changed file (an old month re-sent with one corrected price). Each day runs the
 incremental refresh; at the end a full rebuild of the same raw files in an empty folder must
 publish exactly the same tables. The sequence stays within one scoring year, so key-account
-decisions are taken on the same data both ways (only `decided_at`, the time of the decision,
-differs).
+decisions are taken on the same data both ways (only `decided_at`, the time a decision was first
+taken, differs: the rebuild in an empty folder has no designation log of its own).
 """
 
 import csv
@@ -22,7 +22,7 @@ from orchestration.cli.runner import run_refresh
 from orchestration.demo_data import generate
 from orchestration.scope.pending import month_range
 
-# Published tables and the columns that legitimately differ between two runs.
+# Published tables and the columns that legitimately differ between two data folders.
 RUN_SPECIFIC = {"key_account_designations": ["decided_at"]}
 
 

@@ -105,3 +105,33 @@ def test_status_shows_the_last_scope_and_what_is_pending(settings, monkeypatch):
     assert "last build    2 month(s): 2025-11, 2025-12; as-of 2025-12-31" in out
     assert "pending       2025-03, 2025-12..latest (recomputed by the next run)" in out
     assert json.loads(status("--json"))["incremental"]["pending"]["months"] == ["2025-03-01"]
+
+
+def test_leftovers_of_a_killed_publication_are_reported_and_removed_unless_a_refresh_runs(
+    settings,
+):
+    from orchestration.ops.lock import LOCK_NAME, RefreshLock
+    from orchestration.publish.folders import staging_folder
+
+    publish_by_hand(settings, "20250601T020000000000Z_aaaaaaaa", "2025-06-01T02:05:00+00:00", 10)
+    killed = "20250602T020000000000Z_bbbbbbbb"
+    staging = staging_folder(settings.published_dir, killed)
+    staging.mkdir()
+    (settings.published_dir / killed).symlink_to(staging.name, target_is_directory=True)
+
+    lock = RefreshLock(settings.warehouse_dir / LOCK_NAME)
+    lock.acquire("run-1", "kam refresh")
+    try:  # a refresh is running: these may be its publication in the making
+        out = status()
+    finally:
+        lock.release()
+    assert f"publishing    now: .{killed}.partial/, {killed} -> .{killed}.partial" in out
+    assert staging.is_dir()
+
+    out = status()
+    assert f"leftovers     removed, of a killed publication: .{killed}.partial/, {killed}" in out
+    assert sorted(p.name for p in settings.published_dir.iterdir()) == [
+        "20250601T020000000000Z_aaaaaaaa",
+        "current",
+    ]
+    assert json.loads(status("--json"))["leftovers"] is None
