@@ -84,6 +84,7 @@ def read_raw(
     `consume` wrote, and the file is transcoded and consumed again.
     """
     fmt = SUFFIXES[path.suffix.lower()]
+    _stop_if_empty(path, fmt)
     if fmt == "parquet":
         relation = (
             f"SELECT * EXCLUDE (file_row_number), file_row_number + 1 AS _row "
@@ -102,6 +103,21 @@ def read_raw(
         rejects=[(line - 1, f"malformed CSV row: {msg}", raw) for line, _, msg, raw in errors],
         rejected_rows=sorted(line - 1 for line, _, _, _ in errors),
     )
+
+
+def _stop_if_empty(path: Path, fmt: str) -> None:
+    """A file without even a header row is a failed export, not a delivery of no rows (that is a
+    header-only CSV): how many rows are missing is unknown, so the refresh stops."""
+    size = path.stat().st_size
+    if size > 4096:
+        return
+    if path.read_bytes().removeprefix(codecs.BOM_UTF8).strip() == b"":
+        no_rows = "the header row" if fmt == "csv" else "the columns"
+        raise IngestError(
+            f"{path}: empty file ({size} bytes, no header row): a failed or interrupted export? "
+            f"Replace it with the complete export, or delete it (a file with {no_rows} and no "
+            "data rows is how a source delivers no rows)."
+        )
 
 
 def _bind(

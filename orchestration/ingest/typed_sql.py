@@ -49,11 +49,18 @@ def typed_expr(col: Column, raw: str, fmt: str, text: str | None = None) -> str:
             f"replace(replace(rtrim({text}, '-'), '.', ''), ',', '.') AS {t}) END"
         )
     if col.type == "date":
-        return f"COALESCE(try_strptime({text}, '%d.%m.%Y'), try_strptime({text}, '%Y-%m-%d'))::DATE"
+        # Strict: exactly dd.mm.yyyy or yyyy-mm-dd (10 characters), so 5.3.2024 or 16.12.25 (a
+        # two-digit year strptime would read as the year 25) are rejected, not guessed.
+        return (
+            f"CASE WHEN length({text}) = 10 THEN COALESCE(try_strptime({text}, '%d.%m.%Y'), "
+            f"try_strptime({text}, '%Y-%m-%d'))::DATE END"
+        )
     return _normalize(col, text)
 
 
 def _normalize(col: Column, text: str) -> str:
+    # Codes are case-insensitive (docs/data-contract.md): `chf` can only mean CHF, `Invoice` only
+    # invoice; the canonical spelling is stored and then checked (ISO code, allowed set).
     if col.type == "currency":
         return f"UPPER({text})"
     if col.type == "cost_category" or col.allowed:

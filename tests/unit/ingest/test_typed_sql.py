@@ -64,14 +64,25 @@ def test_integer_rejects_fractions():
 
 @pytest.mark.parametrize(
     ("text", "iso"),
-    [("05.01.2024", "2024-01-05"), ("5.1.2024", "2024-01-05"), ("2024-01-05", "2024-01-05")],
+    [("05.01.2024", "2024-01-05"), (" 05.01.2024 ", "2024-01-05"), ("2024-01-05", "2024-01-05")],
 )
 def test_dates(text, iso):
     value, problems = parse(text, "date")
     assert str(value) == iso and problems == []
 
 
-@pytest.mark.parametrize("text", ["31.02.2024", "2024/01/05", "05.01.24x"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "31.02.2024",
+        "2024/01/05",
+        "05.01.24x",
+        "5.1.2024",  # dd.mm.yyyy means two digits for day and month
+        "05.1.2024",
+        "2024-1-5",
+        "16.12.25",  # a two-digit year would be read as the year 25
+    ],
+)
 def test_invalid_dates_are_problems(text):
     value, problems = parse(text, "date")
     assert value is None
@@ -109,3 +120,14 @@ def test_fast_path_for_plain_numbers_changes_no_value(type_):
         [samples],
     ).fetchall()
     assert all(same for _, same in rows), [v for v, same in rows if not same]
+
+
+@pytest.mark.parametrize(("text", "code"), [("chf", "CHF"), (" Eur ", "EUR"), ("USD", "USD")])
+def test_currency_codes_are_case_insensitive(text, code):
+    assert parse(text, "currency") == (code, [])
+
+
+@pytest.mark.parametrize("text", ["CH", "CHFF", "C1F", "€"])
+def test_a_currency_code_is_three_letters(text):
+    _, problems = parse(text, "currency")
+    assert problems == [f'not an ISO currency code in v: "{text}"']
