@@ -17,6 +17,7 @@ import hashlib
 import os
 import re
 from dataclasses import asdict, dataclass, field
+from datetime import date
 from pathlib import Path
 
 from orchestration.state import LEDGER_FILE, read_json, write_json_atomic
@@ -31,6 +32,8 @@ class FileEntry:
     ctime_ns: int
     content_hash: str
     rows: int = 0  # raw rows (data records) in the file
+    # ISO day this content was first ingested: anchors its plausible dates (typed_sql.DateWindow)
+    received: str = ""
 
     def same_stat(self, st: os.stat_result) -> bool:
         return (self.size, self.mtime_ns, self.ctime_ns) == (
@@ -77,7 +80,10 @@ class FilePlan:
         return sorted(self.unchanged + self.to_parse, key=lambda e: e.path)
 
 
-def plan_files(ledger: Ledger, raw_dir: Path, files: list[Path], reparse_all: bool) -> FilePlan:
+def plan_files(
+    ledger: Ledger, raw_dir: Path, files: list[Path], reparse_all: bool, today: date
+) -> FilePlan:
+    """`today` becomes the received day of new content; content seen before keeps its day."""
     unchanged, to_parse = [], []
     seen = set()
     for path in files:
@@ -90,7 +96,9 @@ def plan_files(ledger: Ledger, raw_dir: Path, files: list[Path], reparse_all: bo
             continue
         digest = content_hash(path)
         entry = FileEntry(rel, file_key(rel), st.st_size, st.st_mtime_ns, st.st_ctime_ns, digest)
-        if old is not None and old.content_hash == digest and not reparse_all:
+        same = old is not None and old.content_hash == digest
+        entry.received = old.received if same and old.received else today.isoformat()
+        if same and not reparse_all:
             entry.rows = old.rows  # touched or copied, same content: nothing to parse
             unchanged.append(entry)
         else:

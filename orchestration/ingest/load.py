@@ -22,6 +22,7 @@ import hashlib
 import os
 import time
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -37,6 +38,7 @@ from orchestration.ingest.rules import (
     find_duplicates,
     stop_on_taxonomy_mismatch,
 )
+from orchestration.ingest.typed_sql import DateWindow
 from orchestration.scope.pending import Footprint, add_pending, footprint_of
 from orchestration.settings import Settings
 from orchestration.sources.contracts import SourceContract
@@ -85,8 +87,12 @@ class _Paths:
 
 
 def ingest_source(
-    contract: SourceContract, settings: Settings, reparse_all: bool = False
+    contract: SourceContract,
+    settings: Settings,
+    reparse_all: bool = False,
+    today: date | None = None,
 ) -> IngestResult:
+    """`today` (default: the run date) is the received day of new files (DateWindow)."""
     settings.ensure_dirs()
     paths = _Paths.of(settings, contract.name)
     for d in (paths.parts, paths.accepted, paths.quarantine):
@@ -94,16 +100,17 @@ def ingest_source(
     _remove_single_file_layout(settings, contract.name)
     files = discover_source(settings.raw_dir, contract.folder, contract.files, contract.file_type)
     ledger = Ledger.load(paths.state)
-    fingerprint = _declaration_fingerprint(contract)
+    fingerprint = _declaration_fingerprint(contract, settings)
     reparse = reparse_all or ledger.fingerprint != fingerprint
-    plan = plan_files(ledger, settings.raw_dir, files, reparse)
+    plan = plan_files(ledger, settings.raw_dir, files, reparse, today or date.today())
     result = IngestResult(contract.name, [e.path for e in plan.current])
     con = connect(settings)
     clock = _Clock(result.seconds)
     try:
         for entry in plan.to_parse:
             raw = settings.raw_dir / entry.path
-            entry.rows = parse_file(con, contract, raw, entry.path, paths.part(entry.key))
+            window = DateWindow.of(settings.ingest.dates, date.fromisoformat(entry.received))
+            entry.rows = parse_file(con, contract, raw, entry.path, paths.part(entry.key), window)
             stop_on_taxonomy_mismatch(con, contract, paths.part(entry.key), str(raw))
         clock.lap("parse")
         current = plan.current
@@ -148,8 +155,9 @@ class _Clock:
         self.last = now
 
 
-def _declaration_fingerprint(contract: SourceContract) -> str:
-    text = INGEST_VERSION + contract.model_dump_json()
+def _declaration_fingerprint(contract: SourceContract, settings: Settings) -> str:
+    """Everything a part depends on besides the file: a change parses every file again."""
+    text = INGEST_VERSION + contract.model_dump_json() + settings.ingest.dates.model_dump_json()
     return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
 

@@ -19,7 +19,7 @@ import duckdb
 
 from orchestration.duck import quote_ident, quote_literal
 from orchestration.ingest.readers import IngestError, RawFile, read_raw, row_offsets
-from orchestration.ingest.typed_sql import problem_exprs, typed_expr
+from orchestration.ingest.typed_sql import DateWindow, problem_exprs, typed_expr
 from orchestration.sources.contracts import SourceContract
 
 
@@ -40,14 +40,15 @@ def parse_file(
     path: Path,
     source_file: str,
     part: Path,
+    window: DateWindow,
 ) -> int:
     """Write the part of the raw file at `path` (known as `source_file`, its path relative to
-    data/raw) atomically, and return its number of rows."""
+    data/raw) atomically, and return its number of rows. Dates outside `window` are problems."""
     tmp = part.with_name(f".{part.name}.tmp")
     read = read_raw(
         con,
         path,
-        consume=lambda raw: _write_typed(con, contract, raw, source_file, tmp),
+        consume=lambda raw: _write_typed(con, contract, raw, source_file, tmp, window),
         discard=lambda: tmp.unlink(missing_ok=True),
         delimiter=contract.format.delimiter if contract.format else ";",
     )
@@ -100,6 +101,7 @@ def _write_typed(
     raw: RawFile,
     source_file: str,
     part: Path,
+    window: DateWindow,
 ) -> None:
     """One query: the file's rows typed, with the problems of each row's own columns."""
     missing = [c.name for c in contract.columns if c.name not in raw.columns]
@@ -116,7 +118,7 @@ def _write_typed(
         text, value = f"__kam_x{i}", _value(col.name)
         texts.append(f"NULLIF(TRIM(CAST({rawref} AS VARCHAR)), '') AS {text}")
         typed.append(f"{typed_expr(col, rawref, raw.fmt, text)} AS {value}")
-        problems += problem_exprs(col, rawref, value, text)
+        problems += problem_exprs(col, rawref, value, text, window)
     record = ", ".join(f"{quote_literal(src)}: {quote_ident(src)}" for src in raw.columns.values())
     values = ", ".join(
         f"CAST({_value(c.name)} AS {c.duckdb_type}) AS {quote_ident(c.name)}"

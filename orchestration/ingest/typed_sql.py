@@ -6,8 +6,30 @@ when the value is fine and a human-readable reason otherwise. Everything runs in
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date, timedelta
+
 from orchestration.duck import quote_ident, quote_literal
+from orchestration.settings import DatesConfig
 from orchestration.sources.contracts import Column, cost_categories
+
+
+@dataclass(frozen=True)
+class DateWindow:
+    """Plausible dates of one file: from `earliest` (or a column's own `earliest`) to `latest`,
+    the day the file was first ingested (`received`) plus `days_ahead`."""
+
+    earliest: date
+    received: date
+    days_ahead: int
+
+    @classmethod
+    def of(cls, config: DatesConfig, received: date) -> DateWindow:
+        return cls(config.earliest, received, config.days_ahead)
+
+    @property
+    def latest(self) -> date:
+        return self.received + timedelta(days=self.days_ahead)
 
 
 def german_number_pattern(scale: int) -> str:
@@ -68,11 +90,13 @@ def _normalize(col: Column, text: str) -> str:
     return text
 
 
-def problem_exprs(col: Column, raw: str, typed: str, text: str | None = None) -> list[str]:
+def problem_exprs(
+    col: Column, raw: str, typed: str, text: str | None = None, window: DateWindow | None = None
+) -> list[str]:
     """Expressions that are NULL when fine and a reason string when the value breaks a rule.
 
     `typed` is the typed value (an expression or a column holding it); `text` may name an
-    already computed `NULLIF(TRIM(CAST(raw AS VARCHAR)), '')`.
+    already computed `NULLIF(TRIM(CAST(raw AS VARCHAR)), '')`; `window` bounds date columns.
     """
     name = col.name
     shown = f"'\"' || CAST({raw} AS VARCHAR) || '\"'"
@@ -88,6 +112,8 @@ def problem_exprs(col: Column, raw: str, typed: str, text: str | None = None) ->
             f"CASE WHEN {present} AND {typed} IS NULL "
             f"THEN 'unparseable {kind} in {name}: ' || {shown} END"
         )
+    if col.type == "date" and window is not None:
+        out.append(_date_window_problem(col, typed, shown, window))
     if col.min is not None:
         op = "<=" if col.min_exclusive else "<"
         out.append(
@@ -115,8 +141,27 @@ def problem_exprs(col: Column, raw: str, typed: str, text: str | None = None) ->
     return out
 
 
-def column_sql(col: Column, raw_name: str | None, fmt: str) -> tuple[str, list[str]]:
+def _date_window_problem(col: Column, typed: str, shown: str, window: DateWindow) -> str:
+    earliest = col.earliest or window.earliest
+    first = (
+        f"{col.name}.earliest in sources/*.yml"
+        if col.earliest
+        else "ingest.dates.earliest in config/warehouse.yml"
+    )
+    return (
+        f"CASE WHEN {typed} < DATE '{earliest}' THEN '{col.name} ' || {shown} || "
+        f"' is before {earliest:%d.%m.%Y}, the earliest plausible date ({first})' "
+        f"WHEN {typed} > DATE '{window.latest}' THEN '{col.name} ' || {shown} || "
+        f"' is after {window.latest:%d.%m.%Y}, the latest plausible date (the file arrived "
+        f"{window.received:%d.%m.%Y}, + ingest.dates.days_ahead {window.days_ahead} days in "
+        "config/warehouse.yml)' END"
+    )
+
+
+def column_sql(
+    col: Column, raw_name: str | None, fmt: str, window: DateWindow | None = None
+) -> tuple[str, list[str]]:
     """(typed expression, problem expressions) for one declared column of one file."""
     raw = quote_ident(raw_name) if raw_name else "NULL::VARCHAR"
     typed = typed_expr(col, raw, fmt)
-    return typed, problem_exprs(col, raw, typed)
+    return typed, problem_exprs(col, raw, typed, window=window)

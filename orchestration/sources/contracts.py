@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import re
+from datetime import date
 from functools import cache
 from pathlib import Path
 from typing import Literal
@@ -40,6 +41,17 @@ class Column(_Strict):
     min: float | None = None
     max: float | None = None
     min_exclusive: bool = False
+    earliest: date | None = Field(
+        default=None,
+        description="Date columns: earliest plausible date, instead of ingest.dates.earliest "
+        "in config/warehouse.yml (e.g. for a customer relationship that began before 2000).",
+    )
+
+    @model_validator(mode="after")
+    def _earliest_on_dates(self) -> Column:
+        if self.earliest is not None and self.type != "date":
+            raise ValueError(f"earliest: only for date columns ({self.name} is {self.type})")
+        return self
 
     @field_validator("name")
     @classmethod

@@ -1,17 +1,18 @@
 """German ERP CSV: numbers, dates and encodings are parsed in DuckDB SQL (orchestration/ingest)."""
 
+from datetime import date
 from decimal import Decimal
 
 import duckdb
 import pytest
 
-from orchestration.ingest.typed_sql import column_sql, german_number_pattern
+from orchestration.ingest.typed_sql import DateWindow, column_sql, german_number_pattern
 from orchestration.sources.contracts import Column
 
 
-def parse(value: str | None, type_: str) -> tuple[object, list[str]]:
-    col = Column(name="v", type=type_, description="test column")
-    typed, problems = column_sql(col, "v", "csv")
+def parse(value: str | None, type_: str | Column, window=None) -> tuple[object, list[str]]:
+    col = type_ if isinstance(type_, Column) else Column(name="v", type=type_, description="x")
+    typed, problems = column_sql(col, "v", "csv", window)
     checks = ", ".join(problems) or "NULL"
     row = duckdb.execute(
         f"SELECT {typed}, list_filter([{checks}]::VARCHAR[], lambda x: x IS NOT NULL) "
@@ -131,3 +132,45 @@ def test_currency_codes_are_case_insensitive(text, code):
 def test_a_currency_code_is_three_letters(text):
     _, problems = parse(text, "currency")
     assert problems == [f'not an ISO currency code in v: "{text}"']
+
+
+WINDOW = DateWindow(earliest=date(2000, 1, 1), received=date(2024, 3, 15), days_ahead=366)
+
+
+@pytest.mark.parametrize("text", ["01.01.2000", "15.03.2024", "16.03.2025", "2025-03-16"])
+def test_dates_inside_the_window_are_fine(text):
+    assert parse(text, "date", window=WINDOW)[1] == []
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        (
+            "31.12.1999",
+            'v "31.12.1999" is before 01.01.2000, the earliest plausible date '
+            "(ingest.dates.earliest in config/warehouse.yml)",
+        ),
+        (
+            "05.03.0025",  # a two-digit year padded by the exporting system
+            'v "05.03.0025" is before 01.01.2000, the earliest plausible date '
+            "(ingest.dates.earliest in config/warehouse.yml)",
+        ),
+        (
+            "17.03.2025",
+            'v "17.03.2025" is after 16.03.2025, the latest plausible date (the file arrived '
+            "15.03.2024, + ingest.dates.days_ahead 366 days in config/warehouse.yml)",
+        ),
+    ],
+)
+def test_dates_outside_the_window_are_problems(text, reason):
+    value, problems = parse(text, "date", window=WINDOW)
+    assert value is not None and problems == [reason]
+
+
+def test_a_column_may_declare_an_earlier_first_date():
+    col = Column(name="v", type="date", earliest=date(1900, 1, 1), description="x")
+    assert parse("01.07.1985", col, window=WINDOW)[1] == []
+    assert parse("31.12.1899", col, window=WINDOW)[1] == [
+        'v "31.12.1899" is before 01.01.1900, the earliest plausible date '
+        "(v.earliest in sources/*.yml)"
+    ]
