@@ -18,6 +18,7 @@ from pathlib import Path
 import duckdb
 
 from orchestration.duck import quote_ident, quote_literal
+from orchestration.ingest.ranges import product_problems
 from orchestration.ingest.readers import IngestError, RawFile, read_raw, row_offsets
 from orchestration.ingest.typed_sql import DateWindow, problem_exprs, typed_expr
 from orchestration.sources.contracts import SourceContract
@@ -118,7 +119,8 @@ def _write_typed(
         text, value = f"__kam_x{i}", _value(col.name)
         texts.append(f"NULLIF(TRIM(CAST({rawref} AS VARCHAR)), '') AS {text}")
         typed.append(f"{typed_expr(col, rawref, raw.fmt, text)} AS {value}")
-        problems += problem_exprs(col, rawref, value, text, window)
+        problems += problem_exprs(col, rawref, value, text, window, raw.fmt)
+    problems += product_problems(contract, _value)
     record = ", ".join(f"{quote_literal(src)}: {quote_ident(src)}" for src in raw.columns.values())
     values = ", ".join(
         f"CAST({_value(c.name)} AS {c.duckdb_type}) AS {quote_ident(c.name)}"

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from orchestration.duck import quote_ident, quote_literal
+from orchestration.ingest.ranges import out_of_range_sql
 from orchestration.settings import DatesConfig
 from orchestration.sources.contracts import Column, cost_categories
 
@@ -91,7 +92,12 @@ def _normalize(col: Column, text: str) -> str:
 
 
 def problem_exprs(
-    col: Column, raw: str, typed: str, text: str | None = None, window: DateWindow | None = None
+    col: Column,
+    raw: str,
+    typed: str,
+    text: str | None = None,
+    window: DateWindow | None = None,
+    fmt: str = "csv",
 ) -> list[str]:
     """Expressions that are NULL when fine and a reason string when the value breaks a rule.
 
@@ -100,7 +106,8 @@ def problem_exprs(
     """
     name = col.name
     shown = f"'\"' || CAST({raw} AS VARCHAR) || '\"'"
-    present = f"{text or _text(f'CAST({raw} AS VARCHAR)')} IS NOT NULL"
+    text = text or _text(f"CAST({raw} AS VARCHAR)")
+    present = f"{text} IS NOT NULL"
     out = []
     if col.required:
         out.append(f"CASE WHEN NOT ({present}) THEN 'missing {name}' END")
@@ -108,10 +115,17 @@ def problem_exprs(
         kind = {"integer": "whole number", "date": "date (dd.mm.yyyy)"}.get(
             col.type, f"number (German format, at most {col.scale} decimals)"
         )
-        out.append(
-            f"CASE WHEN {present} AND {typed} IS NULL "
-            f"THEN 'unparseable {kind} in {name}: ' || {shown} END"
-        )
+        reason = f"'unparseable {kind} in {name}: ' || {shown}"
+        if col.is_numeric:  # a well-formed number the type cannot hold: say so
+            well_formed = (
+                f"TRY_CAST({text} AS DOUBLE) IS NOT NULL"
+                if fmt == "parquet"
+                else f"regexp_full_match({text}, '{german_number_pattern(col.scale)}')"
+            )
+            reason = (
+                f"CASE WHEN {well_formed} THEN {out_of_range_sql(col, shown)} ELSE {reason} END"
+            )
+        out.append(f"CASE WHEN {present} AND {typed} IS NULL THEN {reason} END")
     if col.type == "date" and window is not None:
         out.append(_date_window_problem(col, typed, shown, window))
     if col.min is not None:
@@ -148,11 +162,12 @@ def _date_window_problem(col: Column, typed: str, shown: str, window: DateWindow
         if col.earliest
         else "ingest.dates.earliest in config/warehouse.yml"
     )
+    outside = f"'date outside the plausible window in {col.name}: ' || {shown}"
     return (
-        f"CASE WHEN {typed} < DATE '{earliest}' THEN '{col.name} ' || {shown} || "
-        f"' is before {earliest:%d.%m.%Y}, the earliest plausible date ({first})' "
-        f"WHEN {typed} > DATE '{window.latest}' THEN '{col.name} ' || {shown} || "
-        f"' is after {window.latest:%d.%m.%Y}, the latest plausible date (the file arrived "
+        f"CASE WHEN {typed} < DATE '{earliest}' THEN {outside} || "
+        f"' (before {earliest:%d.%m.%Y}, the earliest plausible date: {first})' "
+        f"WHEN {typed} > DATE '{window.latest}' THEN {outside} || "
+        f"' (after {window.latest:%d.%m.%Y}, the latest plausible date: the file arrived "
         f"{window.received:%d.%m.%Y}, + ingest.dates.days_ahead {window.days_ahead} days in "
         "config/warehouse.yml)' END"
     )
@@ -164,4 +179,4 @@ def column_sql(
     """(typed expression, problem expressions) for one declared column of one file."""
     raw = quote_ident(raw_name) if raw_name else "NULL::VARCHAR"
     typed = typed_expr(col, raw, fmt)
-    return typed, problem_exprs(col, raw, typed, window=window)
+    return typed, problem_exprs(col, raw, typed, window=window, fmt=fmt)

@@ -147,18 +147,19 @@ def test_dates_inside_the_window_are_fine(text):
     [
         (
             "31.12.1999",
-            'v "31.12.1999" is before 01.01.2000, the earliest plausible date '
-            "(ingest.dates.earliest in config/warehouse.yml)",
+            'date outside the plausible window in v: "31.12.1999" (before 01.01.2000, the '
+            "earliest plausible date: ingest.dates.earliest in config/warehouse.yml)",
         ),
         (
             "05.03.0025",  # a two-digit year padded by the exporting system
-            'v "05.03.0025" is before 01.01.2000, the earliest plausible date '
-            "(ingest.dates.earliest in config/warehouse.yml)",
+            'date outside the plausible window in v: "05.03.0025" (before 01.01.2000, the '
+            "earliest plausible date: ingest.dates.earliest in config/warehouse.yml)",
         ),
         (
             "17.03.2025",
-            'v "17.03.2025" is after 16.03.2025, the latest plausible date (the file arrived '
-            "15.03.2024, + ingest.dates.days_ahead 366 days in config/warehouse.yml)",
+            'date outside the plausible window in v: "17.03.2025" (after 16.03.2025, the latest '
+            "plausible date: the file arrived 15.03.2024, + ingest.dates.days_ahead 366 days in "
+            "config/warehouse.yml)",
         ),
     ],
 )
@@ -171,6 +172,42 @@ def test_a_column_may_declare_an_earlier_first_date():
     col = Column(name="v", type="date", earliest=date(1900, 1, 1), description="x")
     assert parse("01.07.1985", col, window=WINDOW)[1] == []
     assert parse("31.12.1899", col, window=WINDOW)[1] == [
-        'v "31.12.1899" is before 01.01.1900, the earliest plausible date '
-        "(v.earliest in sources/*.yml)"
+        'date outside the plausible window in v: "31.12.1899" (before 01.01.1900, the earliest '
+        "plausible date: v.earliest in sources/*.yml)"
     ]
+
+
+@pytest.mark.parametrize(
+    ("text", "type_", "reason"),
+    [
+        (
+            "1.000.000.000,000",
+            "decimal(12,3)",
+            'number out of range in v: "1.000.000.000,000" (at most 999.999.999,999 for '
+            "decimal(12,3))",
+        ),
+        (
+            "99999999999999999999",
+            "integer",
+            'number out of range in v: "99999999999999999999" (at most '
+            "9.223.372.036.854.775.807 for a whole number)",
+        ),
+    ],
+)
+def test_a_well_formed_number_the_type_cannot_hold_is_out_of_range(text, type_, reason):
+    assert parse(text, type_) == (None, [reason])
+
+
+def test_a_parquet_number_the_type_cannot_hold_is_out_of_range():
+    c = Column(name="v", type="decimal(12,3)", description="x")
+    typed, problems = column_sql(c, "v", "parquet")
+    row = duckdb.execute(
+        f"SELECT {typed}, list_filter([{', '.join(problems)}]::VARCHAR[], lambda x: x IS NOT NULL)"
+        " FROM (SELECT 1e15::DOUBLE AS v)"
+    ).fetchone()
+    assert row == (
+        None,
+        [
+            'number out of range in v: "1000000000000000.0" (at most 999.999.999,999 for decimal(12,3))'
+        ],
+    )
