@@ -32,7 +32,7 @@ class FileEntry:
     ctime_ns: int
     content_hash: str
     rows: int = 0  # raw rows (data records) in the file
-    # ISO day this content was first ingested: anchors its plausible dates (typed_sql.DateWindow)
+    # ISO day this content was first ingested: anchors its plausible dates (file_rules.DateWindow)
     received: str = ""
 
     def same_stat(self, st: os.stat_result) -> bool:

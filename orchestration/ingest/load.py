@@ -28,6 +28,7 @@ from pathlib import Path
 import duckdb
 
 from orchestration.duck import connect, quote_ident, quote_literal
+from orchestration.ingest.file_rules import DateWindow
 from orchestration.ingest.ledger import FileEntry, Ledger, plan_files
 from orchestration.ingest.parse import parse_file, part_columns
 from orchestration.ingest.readers import discover_source
@@ -38,7 +39,6 @@ from orchestration.ingest.rules import (
     find_duplicates,
     stop_on_taxonomy_mismatch,
 )
-from orchestration.ingest.typed_sql import DateWindow
 from orchestration.scope.pending import Footprint, add_pending, footprint_of
 from orchestration.settings import Settings
 from orchestration.sources.contracts import SourceContract
@@ -63,6 +63,7 @@ class IngestResult:
     removed_files: list[str] = field(default_factory=list)
     footprint: Footprint = field(default_factory=Footprint)  # months the changes touch
     seconds: dict[str, float] = field(default_factory=dict)  # per phase: parse, rules, write
+    notes: list[str] = field(default_factory=list)  # about whole files parsed this run
 
 
 @dataclass(frozen=True)
@@ -110,7 +111,9 @@ def ingest_source(
         for entry in plan.to_parse:
             raw = settings.raw_dir / entry.path
             window = DateWindow.of(settings.ingest.dates, date.fromisoformat(entry.received))
-            entry.rows = parse_file(con, contract, raw, entry.path, paths.part(entry.key), window)
+            parsed = parse_file(con, contract, raw, entry.path, paths.part(entry.key), window)
+            entry.rows = parsed.rows
+            result.notes += parsed.notes
             stop_on_taxonomy_mismatch(con, contract, paths.part(entry.key), str(raw))
         clock.lap("parse")
         current = plan.current

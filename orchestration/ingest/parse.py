@@ -13,14 +13,16 @@ in one query and streamed to a compressed Parquet part, so memory stays flat at 
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import duckdb
 
 from orchestration.duck import quote_ident, quote_literal
+from orchestration.ingest.file_rules import US_FORMAT, DateWindow, FileRules
 from orchestration.ingest.ranges import product_problems
 from orchestration.ingest.readers import IngestError, RawFile, read_raw, row_offsets
-from orchestration.ingest.typed_sql import DateWindow, problem_exprs, typed_expr
+from orchestration.ingest.typed_sql import problem_exprs, typed_expr
 from orchestration.sources.contracts import SourceContract
 
 
@@ -35,6 +37,12 @@ def part_columns(contract: SourceContract) -> str:
     )
 
 
+@dataclass(frozen=True)
+class ParsedFile:
+    rows: int
+    notes: list[str]  # what a person should know about the file as a whole
+
+
 def parse_file(
     con: duckdb.DuckDBPyConnection,
     contract: SourceContract,
@@ -42,23 +50,61 @@ def parse_file(
     source_file: str,
     part: Path,
     window: DateWindow,
-) -> int:
+) -> ParsedFile:
     """Write the part of the raw file at `path` (known as `source_file`, its path relative to
-    data/raw) atomically, and return its number of rows. Dates outside `window` are problems."""
+    data/raw) atomically. Dates outside `window` are problems.
+
+    A file that writes a number US-style is parsed a second time, with its locale-dependent
+    numbers as problems too (file_rules.py); only such files pay for the second pass.
+    """
     tmp = part.with_name(f".{part.name}.tmp")
+    rules = FileRules(window=window)
+    _parse(con, contract, path, source_file, tmp, rules)
+    notes = []
+    if evidence := _us_number_evidence(con, tmp):
+        _parse(con, contract, path, source_file, tmp, replace(rules, us_numbers=evidence))
+        notes.append(
+            f"{source_file} writes numbers US-style ({evidence}): its numbers that read "
+            "differently in German and US format are quarantined"
+        )
+    os.replace(tmp, part)
+    rows = con.execute(f"SELECT count(*) FROM read_parquet({quote_literal(str(part))})").fetchone()
+    return ParsedFile(rows[0], notes)
+
+
+def _parse(
+    con: duckdb.DuckDBPyConnection,
+    contract: SourceContract,
+    path: Path,
+    source_file: str,
+    tmp: Path,
+    rules: FileRules,
+) -> None:
     read = read_raw(
         con,
         path,
-        consume=lambda raw: _write_typed(con, contract, raw, source_file, tmp, window),
+        consume=lambda raw: _write_typed(con, contract, raw, source_file, tmp, rules),
         discard=lambda: tmp.unlink(missing_ok=True),
         delimiter=contract.format.delimiter if contract.format else ";",
     )
     if read.rejects:
         _add_malformed_lines(con, contract, tmp, source_file, read.rejects, read.rejected_rows)
-    os.replace(tmp, part)
-    return con.execute(f"SELECT count(*) FROM read_parquet({quote_literal(str(part))})").fetchone()[
-        0
+
+
+def _us_number_evidence(con: duckdb.DuckDBPyConnection, part: Path) -> str | None:
+    """'row 3 unit_price "100.00"' for the first numbers of the part written US-style."""
+    rows = con.execute(
+        f"""
+        SELECT _source_row, p FROM read_parquet({quote_literal(str(part))}), unnest(_problems) t(p)
+        WHERE starts_with(p, {quote_literal(US_FORMAT)}) ORDER BY _source_row LIMIT 2
+        """
+    ).fetchall()
+    # p = 'number in US format in unit_price: "100.00" (...)'
+    shown = [
+        f"row {r} " + p.removeprefix(US_FORMAT).split(" (")[0].replace(": ", " ", 1)
+        for r, p in rows
     ]
+    return ", ".join(shown) or None
 
 
 def _add_malformed_lines(
@@ -102,9 +148,10 @@ def _write_typed(
     raw: RawFile,
     source_file: str,
     part: Path,
-    window: DateWindow,
+    file_rules: FileRules,
 ) -> None:
     """One query: the file's rows typed, with the problems of each row's own columns."""
+    rules = replace(file_rules, fmt=raw.fmt)
     missing = [c.name for c in contract.columns if c.name not in raw.columns]
     required_missing = [c for c in missing if contract.column(c).required]
     if required_missing:
@@ -119,7 +166,7 @@ def _write_typed(
         text, value = f"__kam_x{i}", _value(col.name)
         texts.append(f"NULLIF(TRIM(CAST({rawref} AS VARCHAR)), '') AS {text}")
         typed.append(f"{typed_expr(col, rawref, raw.fmt, text)} AS {value}")
-        problems += problem_exprs(col, rawref, value, text, window, raw.fmt)
+        problems += problem_exprs(col, rawref, value, text, rules)
     problems += product_problems(contract, _value)
     record = ", ".join(f"{quote_literal(src)}: {quote_ident(src)}" for src in raw.columns.values())
     values = ", ".join(

@@ -6,38 +6,24 @@ when the value is fine and a human-readable reason otherwise. Everything runs in
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, timedelta
-
 from orchestration.duck import quote_ident, quote_literal
+from orchestration.ingest.file_rules import (
+    PLAIN_CSV,
+    FileRules,
+    ambiguous_problem,
+    date_window_problem,
+    us_format_reason,
+)
 from orchestration.ingest.ranges import out_of_range_sql
-from orchestration.settings import DatesConfig
 from orchestration.sources.contracts import Column, cost_categories
-
-
-@dataclass(frozen=True)
-class DateWindow:
-    """Plausible dates of one file: from `earliest` (or a column's own `earliest`) to `latest`,
-    the day the file was first ingested (`received`) plus `days_ahead`."""
-
-    earliest: date
-    received: date
-    days_ahead: int
-
-    @classmethod
-    def of(cls, config: DatesConfig, received: date) -> DateWindow:
-        return cls(config.earliest, received, config.days_ahead)
-
-    @property
-    def latest(self) -> date:
-        return self.received + timedelta(days=self.days_ahead)
 
 
 def german_number_pattern(scale: int) -> str:
     """1.234.567,89 or 1234567,89; sign in front or SAP-style at the end; at most `scale` decimals
-    (more would be rounded away silently, so such a value is rejected instead)."""
+    (more would be rounded away silently, so such a value is rejected instead). A thousands
+    mark needs a leading digit other than 0 (`0.250` is 0.25 written US-style, not 250)."""
     fraction = rf"(,\d{{1,{scale}}})?" if scale else ""
-    return rf"^[+-]?(\d{{1,3}}(\.\d{{3}})+|\d+){fraction}-?$"
+    return rf"^[+-]?([1-9]\d{{0,2}}(\.\d{{3}})+|\d+){fraction}-?$"
 
 
 def plain_number_pattern(scale: int) -> str:
@@ -96,13 +82,12 @@ def problem_exprs(
     raw: str,
     typed: str,
     text: str | None = None,
-    window: DateWindow | None = None,
-    fmt: str = "csv",
+    rules: FileRules = PLAIN_CSV,
 ) -> list[str]:
     """Expressions that are NULL when fine and a reason string when the value breaks a rule.
 
     `typed` is the typed value (an expression or a column holding it); `text` may name an
-    already computed `NULLIF(TRIM(CAST(raw AS VARCHAR)), '')`; `window` bounds date columns.
+    already computed `NULLIF(TRIM(CAST(raw AS VARCHAR)), '')`; `rules` are the file's own.
     """
     name = col.name
     shown = f"'\"' || CAST({raw} AS VARCHAR) || '\"'"
@@ -116,18 +101,13 @@ def problem_exprs(
             col.type, f"number (German format, at most {col.scale} decimals)"
         )
         reason = f"'unparseable {kind} in {name}: ' || {shown}"
-        if col.is_numeric:  # a well-formed number the type cannot hold: say so
-            well_formed = (
-                f"TRY_CAST({text} AS DOUBLE) IS NOT NULL"
-                if fmt == "parquet"
-                else f"regexp_full_match({text}, '{german_number_pattern(col.scale)}')"
-            )
-            reason = (
-                f"CASE WHEN {well_formed} THEN {out_of_range_sql(col, shown)} ELSE {reason} END"
-            )
+        if col.is_numeric:
+            reason = _number_reason(col, text, shown, rules.fmt, reason)
         out.append(f"CASE WHEN {present} AND {typed} IS NULL THEN {reason} END")
-    if col.type == "date" and window is not None:
-        out.append(_date_window_problem(col, typed, shown, window))
+    if col.is_numeric and rules.us_numbers:
+        out.append(ambiguous_problem(col, text, shown, rules.us_numbers))
+    if col.type == "date" and rules.window is not None:
+        out.append(date_window_problem(col, typed, shown, rules.window))
     if col.min is not None:
         op = "<=" if col.min_exclusive else "<"
         out.append(
@@ -155,28 +135,23 @@ def problem_exprs(
     return out
 
 
-def _date_window_problem(col: Column, typed: str, shown: str, window: DateWindow) -> str:
-    earliest = col.earliest or window.earliest
-    first = (
-        f"{col.name}.earliest in sources/*.yml"
-        if col.earliest
-        else "ingest.dates.earliest in config/warehouse.yml"
-    )
-    outside = f"'date outside the plausible window in {col.name}: ' || {shown}"
+def _number_reason(col: Column, text: str, shown: str, fmt: str, unparseable: str) -> str:
+    """Why a number has no value: out of range (well-formed, too large for its type), written
+    US-style (CSV), or unparseable."""
+    if fmt == "parquet":
+        well_formed = f"TRY_CAST({text} AS DOUBLE) IS NOT NULL"
+        return f"CASE WHEN {well_formed} THEN {out_of_range_sql(col, shown)} ELSE {unparseable} END"
+    well_formed = f"regexp_full_match({text}, '{german_number_pattern(col.scale)}')"
     return (
-        f"CASE WHEN {typed} < DATE '{earliest}' THEN {outside} || "
-        f"' (before {earliest:%d.%m.%Y}, the earliest plausible date: {first})' "
-        f"WHEN {typed} > DATE '{window.latest}' THEN {outside} || "
-        f"' (after {window.latest:%d.%m.%Y}, the latest plausible date: the file arrived "
-        f"{window.received:%d.%m.%Y}, + ingest.dates.days_ahead {window.days_ahead} days in "
-        "config/warehouse.yml)' END"
+        f"CASE WHEN {well_formed} THEN {out_of_range_sql(col, shown)} "
+        f"ELSE {us_format_reason(col, text, shown, unparseable)} END"
     )
 
 
 def column_sql(
-    col: Column, raw_name: str | None, fmt: str, window: DateWindow | None = None
+    col: Column, raw_name: str | None, rules: FileRules = PLAIN_CSV
 ) -> tuple[str, list[str]]:
     """(typed expression, problem expressions) for one declared column of one file."""
     raw = quote_ident(raw_name) if raw_name else "NULL::VARCHAR"
-    typed = typed_expr(col, raw, fmt)
-    return typed, problem_exprs(col, raw, typed, window=window, fmt=fmt)
+    typed = typed_expr(col, raw, rules.fmt)
+    return typed, problem_exprs(col, raw, typed, rules=rules)

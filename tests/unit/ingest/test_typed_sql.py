@@ -6,13 +6,16 @@ from decimal import Decimal
 import duckdb
 import pytest
 
-from orchestration.ingest.typed_sql import DateWindow, column_sql, german_number_pattern
+from orchestration.ingest.file_rules import DateWindow, FileRules
+from orchestration.ingest.typed_sql import column_sql, german_number_pattern
 from orchestration.sources.contracts import Column
 
 
-def parse(value: str | None, type_: str | Column, window=None) -> tuple[object, list[str]]:
+def parse(
+    value: str | None, type_: str | Column, window=None, us_numbers=None
+) -> tuple[object, list[str]]:
     col = type_ if isinstance(type_, Column) else Column(name="v", type=type_, description="x")
-    typed, problems = column_sql(col, "v", "csv", window)
+    typed, problems = column_sql(col, "v", FileRules("csv", window, us_numbers))
     checks = ", ".join(problems) or "NULL"
     row = duckdb.execute(
         f"SELECT {typed}, list_filter([{checks}]::VARCHAR[], lambda x: x IS NOT NULL) "
@@ -44,8 +47,6 @@ def test_german_decimal_numbers(text, expected):
 @pytest.mark.parametrize(
     "text",
     [
-        "1,234.56",  # English format: would silently become 1.23456 thousand
-        "1.2345",  # a dot is a thousands mark, so it needs exactly three digits after it
         "12,345",  # three decimals where two are declared: rounding would lose money
         "abc",
         "1.234,5,6",
@@ -92,7 +93,7 @@ def test_invalid_dates_are_problems(text):
 
 def test_empty_is_missing_not_zero():
     col = Column(name="v", type="decimal(18,2)", required=True, description="x")
-    typed, problems = column_sql(col, "v", "csv")
+    typed, problems = column_sql(col, "v")
     value, found = duckdb.execute(
         f"SELECT {typed}, list_filter([{', '.join(problems)}]::VARCHAR[], lambda x: x IS NOT NULL)"
         " FROM (SELECT '  '::VARCHAR AS v)"
@@ -104,7 +105,7 @@ def test_empty_is_missing_not_zero():
 def test_fast_path_for_plain_numbers_changes_no_value(type_):
     """The plain-number fast path gives exactly what the general German-number rule gives."""
     col = Column(name="v", type=type_, description="x")
-    typed, _ = column_sql(col, "v", "csv")
+    typed, _ = column_sql(col, "v")
     t = col.duckdb_type
     general = (
         f"CASE WHEN regexp_full_match(NULLIF(TRIM(v), ''), '{german_number_pattern(col.scale)}') "
@@ -200,7 +201,7 @@ def test_a_well_formed_number_the_type_cannot_hold_is_out_of_range(text, type_, 
 
 def test_a_parquet_number_the_type_cannot_hold_is_out_of_range():
     c = Column(name="v", type="decimal(12,3)", description="x")
-    typed, problems = column_sql(c, "v", "parquet")
+    typed, problems = column_sql(c, "v", FileRules("parquet"))
     row = duckdb.execute(
         f"SELECT {typed}, list_filter([{', '.join(problems)}]::VARCHAR[], lambda x: x IS NOT NULL)"
         " FROM (SELECT 1e15::DOUBLE AS v)"
@@ -211,3 +212,30 @@ def test_a_parquet_number_the_type_cannot_hold_is_out_of_range():
             'number out of range in v: "1000000000000000.0" (at most 999.999.999,999 for decimal(12,3))'
         ],
     )
+
+
+@pytest.mark.parametrize("text", ["1,234.56", "100.00", "1.2345", "378.15-", "0.250"])
+def test_a_number_written_us_style_is_named_as_such(text):
+    """Only a US reader can read these (a German one would see 1.23456 thousand, or nothing)."""
+    assert parse(text, "decimal(18,4)") == (
+        None,
+        [
+            f'number in US format in v: "{text}" (a decimal point; numbers are read in German '
+            "format, 1.234,56)"
+        ],
+    )
+
+
+@pytest.mark.parametrize("text", ["1.250", "1,250", "12.500-", "999.999"])
+def test_in_a_file_that_writes_numbers_us_style_locale_dependent_numbers_are_problems(text):
+    evidence = 'row 3 unit_price "100.00"'
+    assert parse(text, "decimal(18,3)")[1] == []  # in a German file: fine
+    assert parse(text, "decimal(18,3)", us_numbers=evidence)[1] == [
+        f'number ambiguous in this file in v: "{text}" (it reads differently in German and US '
+        f"format, and the file writes numbers US-style: {evidence})"
+    ]
+
+
+@pytest.mark.parametrize("text", ["938", "1.234,56", "1.234.567", "12,5", "0,250"])
+def test_numbers_that_read_the_same_in_both_formats_stay_fine(text):
+    assert parse(text, "decimal(18,3)", us_numbers='row 3 unit_price "100.00"')[1] == []
