@@ -21,7 +21,7 @@ import duckdb
 from orchestration.duck import quote_ident, quote_literal
 from orchestration.ingest.file_rules import US_FORMAT, DateWindow, FileRules
 from orchestration.ingest.ranges import product_problems
-from orchestration.ingest.readers import IngestError, RawFile, read_raw, row_offsets
+from orchestration.ingest.readers import IngestError, RawFile, RawRead, read_raw, row_offsets
 from orchestration.ingest.typed_sql import problem_exprs, typed_expr
 from orchestration.sources.contracts import SourceContract
 
@@ -59,8 +59,8 @@ def parse_file(
     """
     tmp = part.with_name(f".{part.name}.tmp")
     rules = FileRules(window=window)
-    _parse(con, contract, path, source_file, tmp, rules)
-    notes = []
+    read = _parse(con, contract, path, source_file, tmp, rules)
+    notes = [f"{source_file} {note}" for note in read.notes]
     if evidence := _us_number_evidence(con, tmp):
         _parse(con, contract, path, source_file, tmp, replace(rules, us_numbers=evidence))
         notes.append(
@@ -79,7 +79,7 @@ def _parse(
     source_file: str,
     tmp: Path,
     rules: FileRules,
-) -> None:
+) -> RawRead:
     read = read_raw(
         con,
         path,
@@ -89,6 +89,7 @@ def _parse(
     )
     if read.rejects:
         _add_malformed_lines(con, contract, tmp, source_file, read.rejects, read.rejected_rows)
+    return read
 
 
 def _us_number_evidence(con: duckdb.DuckDBPyConnection, part: Path) -> str | None:
