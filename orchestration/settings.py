@@ -178,6 +178,9 @@ class DatesConfig(_Strict):
 
 class IngestConfig(_Strict):
     dates: DatesConfig = DatesConfig()
+    # A watched value (plausibility: in sources/*.yml) above this many times its source's
+    # typical largest value is quarantined (docs/data-contract.md); null switches it off.
+    plausibility_factor: float | None = Field(default=100, gt=1)
 
 
 # Which file and environment the next Settings() reads (set by Settings.load).

@@ -62,7 +62,7 @@ def mixed_encoding_reason(column: str | None, evidence: Utf8Evidence) -> str:
     where = f" in {column}" if column else ""
     return (
         f"mixed encodings{where}: this row is not UTF-8 (Windows-1252?), while line "
-        f"{evidence.line} of the file is UTF-8 ({evidence.text!r}); the file is not transcoded, "
+        f"{evidence.line} of the file is UTF-8 ({evidence.text!r}): the file is not transcoded, "
         "re-export it in one encoding"
     )
 

@@ -74,7 +74,7 @@ def us_format_reason(col: Column, text: str, shown: str, otherwise: str) -> str:
     """The reason for an unparseable number: US format (evidence for the file), or `otherwise`."""
     return (
         f"CASE WHEN regexp_full_match({text}, '{US_NUMBER}') THEN '{US_FORMAT}{col.name}: ' "
-        f"|| {shown} || ' (a decimal point; numbers are read in German format, 1.234,56)' "
+        f"|| {shown} || ' (a decimal point, but numbers are read in German format, 1.234,56)' "
         f"ELSE {otherwise} END"
     )
 

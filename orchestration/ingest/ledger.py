@@ -34,6 +34,10 @@ class FileEntry:
     rows: int = 0  # raw rows (data records) in the file
     # ISO day this content was first ingested: anchors its plausible dates (file_rules.DateWindow)
     received: str = ""
+    # Plausibility guard (plausibility.py): the file's 99th percentile of each watched value,
+    # and the reference its rows were last judged by.
+    typical: dict[str, float | None] = field(default_factory=dict)
+    references: dict[str, float | None] = field(default_factory=dict)
 
     def same_stat(self, st: os.stat_result) -> bool:
         return (self.size, self.mtime_ns, self.ctime_ns) == (
@@ -99,7 +103,8 @@ def plan_files(
         same = old is not None and old.content_hash == digest
         entry.received = old.received if same and old.received else today.isoformat()
         if same and not reparse_all:
-            entry.rows = old.rows  # touched or copied, same content: nothing to parse
+            # touched or copied, same content: nothing to parse
+            entry.rows, entry.typical, entry.references = old.rows, old.typical, old.references
             unchanged.append(entry)
         else:
             to_parse.append(entry)

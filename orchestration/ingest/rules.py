@@ -22,6 +22,11 @@ from pathlib import Path
 import duckdb
 
 from orchestration.duck import quote_ident, quote_literal
+from orchestration.ingest.plausibility import (
+    create_reference_table,
+    plausibility_problems,
+    reference_columns,
+)
 from orchestration.ingest.ranges import MARGIN, amount_sql, conversion_bound, german, german_sql
 from orchestration.ingest.readers import IngestError
 from orchestration.settings import Settings
@@ -43,21 +48,29 @@ class Lookups:
     # table (currency, first_rate_date, max_rate): rates into the reporting currency
     rates: str | None
     rate_column: Column | None = None  # exchange_rates.rate: its type bounds conversions
+    # table (_file_key, r0, ...) of the plausibility references, and the factor (plausibility.py)
+    plausible: str | None = None
+    factor: float | None = None
 
     def fingerprint(self, con: duckdb.DuckDBPyConnection) -> str:
-        """Changes exactly when the content of a lookup table changes."""
+        """Changes exactly when the content of a lookup table changes, or the factor. (The
+        references of files are compared file by file: load.py re-checks files whose moved.)"""
         tables = [t for _, _, t in self.references] + ([self.rates] if self.rates else [])
         parts = [
             str(con.execute(f"SELECT count(*), bit_xor(hash(t)) FROM {t} AS t").fetchone())
             for t in tables
         ]
-        return "|".join(parts)
+        return "|".join(parts + ([f"plausibility x {self.factor}"] if self.plausible else []))
 
 
 def create_lookups(
-    con: duckdb.DuckDBPyConnection, contract: SourceContract, settings: Settings
+    con: duckdb.DuckDBPyConnection,
+    contract: SourceContract,
+    settings: Settings,
+    plausibility_refs: dict[str, dict] | None = None,
 ) -> Lookups:
-    """Accepted values of referenced sources, and the first rate date per currency.
+    """Accepted values of referenced sources, the first rate date per currency, and the
+    plausibility references of the source's files (file key -> value -> reference).
 
     A reference is unknown when its value is not among the referenced source's accepted
     non-null values in any of the reference's target columns. A rate exists on or before a date
@@ -89,7 +102,11 @@ def create_lookups(
             GROUP BY ALL
             """
         )
-    return Lookups(refs, rates, rate_column)
+    factor = settings.ingest.plausibility_factor
+    plausible = None
+    if contract.plausibility and factor and plausibility_refs is not None:
+        plausible = create_reference_table(con, contract.plausibility, plausibility_refs)
+    return Lookups(refs, rates, rate_column, plausible, factor)
 
 
 def check_rows(
@@ -105,7 +122,7 @@ def check_rows(
     Reads only the columns the rules need and keeps only the rejected rows: cheap at tens of
     millions of rows.
     """
-    if not parts or not (lookups.references or lookups.rates):
+    if not parts or not (lookups.references or lookups.rates or lookups.plausible):
         return
     joins, looked_up, ref_problems = [], [], []
     for i, (column, source, table) in enumerate(lookups.references):
@@ -116,7 +133,7 @@ def check_rows(
             f"CASE WHEN {value} IS NOT NULL AND {found} IS NULL THEN 'unknown {column} ''' "
             f"|| {value} || ''' (not an accepted row of {source})' END"
         )
-    rate_problems = ["NULL::VARCHAR"]
+    row_problems = ["NULL::VARCHAR"]
     if lookups.rates:
         rule = contract.currency
         assert rule is not None
@@ -133,25 +150,33 @@ def check_rows(
             f"CASE WHEN p.{cur} = {reporting} THEN 1 ELSE _fx.max_rate END AS __kam_fx_max",
         ]
         clean = f"len(_problems) = 0 AND len(__kam_refs) = 0 AND {cur} IS NOT NULL"
-        rate_problems = [
+        row_problems = [
             f"CASE WHEN {clean} AND {cur} <> {reporting} AND NOT {has_rate} "
             f"THEN 'no exchange rate ' || {cur} || ' -> ' || {reporting} || {detail} END"
         ]
         assert lookups.rate_column is not None
-        rate_problems += conversion_problems(
+        row_problems += conversion_problems(
             contract,
             cur,
             reporting,
             f"{clean} AND ({cur} = {reporting} OR {has_rate})",
             lookups.rate_column,
         )
+    if lookups.plausible:
+        assert lookups.factor is not None
+        joins.append(
+            f"LEFT JOIN {lookups.plausible} AS _pl "
+            "ON _pl._file_key = parse_filename(p.filename, true)"
+        )
+        looked_up += reference_columns(contract, "_pl")
+        row_problems += plausibility_problems(contract, lookups.factor)
     con.execute(
         f"""
         INSERT INTO _extra
         SELECT parse_filename(filename, true), _source_row, list_concat(__kam_refs, __kam_fx)
         FROM (
             SELECT *, list_filter(
-                [{", ".join(rate_problems)}]::VARCHAR[], lambda x: x IS NOT NULL
+                [{", ".join(row_problems)}]::VARCHAR[], lambda x: x IS NOT NULL
             ) AS __kam_fx
             FROM (
                 SELECT *, list_filter(

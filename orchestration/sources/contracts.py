@@ -382,6 +382,12 @@ class SourceContract(_Strict):
         "'quantity * unit_price'; a row whose amount could overflow downstream is quarantined "
         "(docs/data-contract.md). Default: the cost section's amount.",
     )
+    plausibility: tuple[str, ...] = Field(
+        default=(),
+        description="Values watched by the plausibility guard, each a column or a sum of "
+        "products of columns, e.g. 'quantity * unit_price': a row far above the source's "
+        "history is quarantined (docs/data-contract.md).",
+    )
     affects_months: AffectsMonths | Literal["none", "all"] | None = Field(
         default=None,
         description="Months of the marts a row can change (incremental refresh). Default: the "
@@ -411,7 +417,7 @@ class SourceContract(_Strict):
                     raise ValueError(f"path {v!r}: folder {part!r} is not a plain identifier")
         return v
 
-    @field_validator("amounts")
+    @field_validator("amounts", "plausibility")
     @classmethod
     def _amounts(cls, v: tuple[str, ...]) -> tuple[str, ...]:
         return tuple(_sum_of_products(a) for a in v)
@@ -443,10 +449,11 @@ class SourceContract(_Strict):
         for col in used:
             if col and col not in names:
                 raise ValueError(f"column {col!r} is used in a rule but not declared in columns")
-        for amount in self.amounts:
-            for col in (c for term in terms_of(amount) for c in term):
-                if col not in names or not self.column(col).is_numeric:
-                    raise ValueError(f"amounts: {col!r} is not a declared numeric column")
+        for key in ("amounts", "plausibility"):
+            for amount in getattr(self, key):
+                for col in (c for term in terms_of(amount) for c in term):
+                    if col not in names or not self.column(col).is_numeric:
+                        raise ValueError(f"{key}: {col!r} is not a declared numeric column")
         if self.cost:
             self._check_cost_columns(self.cost)
         if isinstance(self.affects_months, AffectsMonths):

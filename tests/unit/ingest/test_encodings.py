@@ -47,7 +47,7 @@ def test_a_file_mixing_utf8_and_windows_1252_rows_keeps_the_utf8_ones(
     assert row == 2
     assert reason == (
         "mixed encodings in customer_name: this row is not UTF-8 (Windows-1252?), while line 2 "
-        "of the file is UTF-8 ('Gespräch AG'); the file is not transcoded, re-export it in one "
+        "of the file is UTF-8 ('Gespräch AG'): the file is not transcoded, re-export it in one "
         "encoding"
     )
     assert "Gespräch GmbH" in record  # the row as Windows-1252 would read it

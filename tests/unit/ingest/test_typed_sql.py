@@ -220,7 +220,7 @@ def test_a_number_written_us_style_is_named_as_such(text):
     assert parse(text, "decimal(18,4)") == (
         None,
         [
-            f'number in US format in v: "{text}" (a decimal point; numbers are read in German '
+            f'number in US format in v: "{text}" (a decimal point, but numbers are read in German '
             "format, 1.234,56)"
         ],
     )

@@ -110,6 +110,7 @@ def test_cost_category_suite_matches_the_seed():
         ({"unique_key": ["nope"]}, "column 'nope' is used in a rule but not declared"),
         ({"amounts": ["hours * employee"]}, "amounts: 'employee' is not a declared numeric column"),
         ({"amounts": ["hours / 2"]}, "is not a column or a product of columns"),
+        ({"plausibility": ["purpose"]}, "plausibility: 'purpose' is not a declared numeric column"),
         (
             {
                 "columns": [
