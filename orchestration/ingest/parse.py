@@ -93,11 +93,14 @@ def _parse(
 
 
 def _us_number_evidence(con: duckdb.DuckDBPyConnection, part: Path) -> str | None:
-    """'row 3 unit_price "100.00"' for the first numbers of the part written US-style."""
+    """'row 3 unit_price "100.00"' for the first two rows of the part with a number written
+    US-style (their first such number)."""
     rows = con.execute(
         f"""
-        SELECT _source_row, p FROM read_parquet({quote_literal(str(part))}), unnest(_problems) t(p)
-        WHERE starts_with(p, {quote_literal(US_FORMAT)}) ORDER BY _source_row LIMIT 2
+        SELECT _source_row, first(p ORDER BY i) FROM read_parquet({quote_literal(str(part))}),
+            unnest(_problems) WITH ORDINALITY t(p, i)
+        WHERE starts_with(p, {quote_literal(US_FORMAT)}) GROUP BY _source_row
+        ORDER BY _source_row LIMIT 2
         """
     ).fetchall()
     # p = 'number in US format in unit_price: "100.00" (...)'
