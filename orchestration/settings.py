@@ -170,6 +170,21 @@ class FreshnessConfig(_Strict):
         return self.sources.get(source, self.default_max_age_days)
 
 
+class DatesConfig(_Strict):
+    # A date before `earliest`, or more than `days_ahead` days after the day its file was first
+    # ingested, is quarantined (a typo, or a two-digit year). Anchored on that day, not on each
+    # run's clock, so a row's fate never changes while its file does not (docs/data-contract.md).
+    earliest: date = date(2000, 1, 1)
+    days_ahead: int = Field(default=366, ge=0, le=36_500)
+
+
+class IngestConfig(_Strict):
+    dates: DatesConfig = DatesConfig()
+    # A watched value (plausibility: in sources/*.yml) above this many times its source's
+    # typical largest value is quarantined (docs/data-contract.md); null switches it off.
+    plausibility_factor: float | None = Field(default=100, gt=1)
+
+
 # Which file and environment the next Settings() reads (set by Settings.load).
 _SOURCE: ContextVar[tuple[Path, Mapping[str, str]]] = ContextVar("kam_settings_source")
 
@@ -207,6 +222,7 @@ class Settings(BaseSettings):
     schedule: ScheduleConfig = ScheduleConfig()
     alerts: AlertsConfig = AlertsConfig()
     freshness: FreshnessConfig = FreshnessConfig()
+    ingest: IngestConfig = IngestConfig()
 
     @classmethod
     def settings_customise_sources(

@@ -25,7 +25,7 @@ from typing import Any
 from orchestration.settings import Settings
 
 # Version of the ingested parts' layout: a change makes the next run rebuild from the raw files.
-INGEST_VERSION = "3"
+INGEST_VERSION = "8"
 
 PENDING_DIR = "pending"
 SCOPE_FILE = "scope.json"

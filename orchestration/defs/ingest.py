@@ -76,6 +76,8 @@ def build_ingest_asset(contract: SourceContract) -> AssetsDefinition:
             f"{result.accepted_rows:,} accepted, {result.quarantined_rows:,} quarantined "
             f"({result.duplicate_rows:,} duplicate re-exports)"
         )
+        for note in result.notes:
+            context.log.warning(f"{contract.name}: {note}")
         if result.quarantined_rows:
             context.log.warning(f"{contract.name}: quarantine reasons {result.reasons}")
         metadata = _metadata(result, settings.quarantine_glob(contract.name))

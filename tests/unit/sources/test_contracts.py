@@ -94,6 +94,17 @@ def test_every_mart_has_a_gx_suite():
         ),
         ({"columns": [{"name": "a", "type": "float", "description": "x"}]}, "unknown type 'float'"),
         ({"unique_key": ["nope"]}, "column 'nope' is used in a rule but not declared"),
+        ({"amounts": ["hours * employee"]}, "amounts: 'employee' is not a declared numeric column"),
+        ({"amounts": ["hours / 2"]}, "is not a column or a product of columns"),
+        ({"plausibility": ["purpose"]}, "plausibility: 'purpose' is not a declared numeric column"),
+        (
+            {
+                "columns": [
+                    {"name": "a", "type": "text", "earliest": "1900-01-01", "description": "x"}
+                ]
+            },
+            "earliest: only for date columns",
+        ),
     ],
 )
 def test_invalid_contract_names_file_and_key(tmp_path, change, message):
@@ -111,3 +122,15 @@ def test_every_source_declares_whether_it_is_required():
         assert "required" in yaml.safe_load(path.read_text()), f"{path}: declare required:"
     required = {n for n, c in load_contracts().items() if c.required}
     assert required == {"customers", "invoice_lines", "exchange_rates"}
+
+
+def test_the_amounts_of_a_source_default_to_its_cost_amount():
+    contracts = load_contracts()
+    assert contracts["invoice_lines"].money_amounts == (
+        "quantity * unit_price",
+        "quantity * standard_cost_per_unit",
+    )
+    assert contracts["visit_costs"].money_amounts == (
+        "hours * hourly_rate + travel_amount + expense_amount",
+    )
+    assert contracts["shipments"].money_amounts == ()  # driver-based: priced by the catalogue

@@ -98,8 +98,9 @@ def build_marts(db: Path) -> None:
             "CREATE TABLE cost_to_serve AS SELECT account_id, month, cost_category, "
             "any_value(cost_category_label) AS cost_category_label, 'CHF' AS reporting_currency, "
             "sum(amount)::DECIMAL(18,2) AS amount, "
-            "(sum(amount) FILTER (WHERE allocation = 'direct'))::DECIMAL(18,2) AS direct_amount, "
-            "(sum(amount) FILTER (WHERE allocation = 'activity'))::DECIMAL(18,2) "
+            "coalesce(sum(amount) FILTER (WHERE allocation = 'direct'), 0)::DECIMAL(18,2) "
+            "AS direct_amount, "
+            "coalesce(sum(amount) FILTER (WHERE allocation = 'activity'), 0)::DECIMAL(18,2) "
             "AS allocated_amount, count(*) AS cost_line_count FROM cost_lines GROUP BY ALL"
         )
         con.execute("CREATE TABLE accounts AS SELECT DISTINCT account_id FROM cost_lines")
@@ -195,6 +196,10 @@ MUTATIONS = {
     "cost_to_serve off by a cent and a count": [
         "UPDATE cost_to_serve SET amount = amount + 0.01, cost_line_count = 3 "
         "WHERE cost_category = 'order_processing' AND month = DATE '2025-04-01'"
+    ],
+    "a part of cost_to_serve null instead of 0": [
+        "UPDATE cost_to_serve SET allocated_amount = NULL "
+        "WHERE cost_category = 'consulting_and_visits'"
     ],
     "duplicated cost_to_serve row": [
         "INSERT INTO cost_to_serve SELECT * FROM cost_to_serve WHERE cost_category = 'logistics'"
