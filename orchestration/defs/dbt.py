@@ -11,8 +11,8 @@ from dagster import AssetDep, AssetExecutionContext, AssetKey, AssetSpec, Output
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
 from orchestration.defs.resources import WarehouseResource, dbt_cli
-from orchestration.scope.run_scope import RunScope, read_scope, write_scope
-from orchestration.scope.runs import changed_sources, read_built
+from orchestration.scope.run_scope import RunScope, read_scope, scope_path
+from orchestration.scope.runs import changed_sources, read_built, widen_to_full
 from orchestration.scope.selection import Selection, decide_selection, everything, mark_dirty
 from orchestration.settings import DBT_PROJECT_DIR, Settings
 from orchestration.steering.config import load_kam_config
@@ -25,10 +25,11 @@ from orchestration.transform.manifest import (
 )
 from orchestration.validate import gx, helper
 
-# The run scope reaches dbt as this environment variable (JSON of RunScope.dbt_var(), read by
-# dbt_project/macros/scope.sql at execution time). Not a --vars entry: dbt parses the whole
-# project again whenever --vars change (about 5 s), and the scope changes from run to run.
-SCOPE_ENV = "KAM_DBT_SCOPE"
+# The run scope reaches dbt as the path of scope.json in this environment variable (read by
+# dbt_project/macros/scope.sql at execution time). Not the months: their number has no bound,
+# and an environment that grows with it stops dbt from starting (E2BIG). Not a --vars entry:
+# dbt parses the whole project again whenever --vars change (about 5 s).
+SCOPE_ENV = "KAM_DBT_SCOPE_FILE"
 
 # dbt unit tests check SQL logic on fixed rows: the test suite runs them
 # (tests/integration/test_refresh_end_to_end.py), a refresh of the data need not.
@@ -101,11 +102,8 @@ def kam_dbt_models(
     # The scoring matrix and lifecycle rules, validated first: a bad file stops the run here.
     dbt_vars |= load_kam_config(settings.scoring_config, settings.lifecycle_config).dbt_vars()
     scope = dbt_scope(settings)
-    os.environ[SCOPE_ENV] = json.dumps(scope.dbt_var())
-    months = ", ".join(f"{m:%Y-%m}" for m in scope.months)
-    context.log.info(
-        "dbt scope: every month" if scope.full else f"dbt scope: {months or 'no month changed'}"
-    )
+    os.environ[SCOPE_ENV] = str(scope_path(settings).resolve())
+    context.log.info(f"dbt scope: {scope.describe()}")
     manifest = load_manifest(dbt_project.manifest_path)
     selection = dbt_selection(context, settings, scope, manifest)
     context.log.info(f"dbt selection: {selection.reason}")
@@ -157,12 +155,12 @@ def not_rebuilt(
 
 def dbt_scope(settings: Settings) -> RunScope:
     """The months this run recomputes. Without a working database there is nothing to update
-    month by month: the run becomes a full rebuild, recorded in scope.json so that the checks
-    and the publication after dbt cover every month too."""
+    month by month: the run becomes a full rebuild, recorded in scope.json (so the checks and
+    the publication after dbt cover every month too) and in the run's decision (so a failure
+    from here on makes the next run full as well)."""
     scope = read_scope(settings)
     if not scope.full and not settings.warehouse_db.exists():
-        scope = RunScope.everything()
-        write_scope(settings, scope)
+        scope = widen_to_full(settings, "no working database")
     return scope
 
 

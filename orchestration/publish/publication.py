@@ -46,7 +46,7 @@ from orchestration.publish.folders import (
     staging_folder,
     switch_current,
 )
-from orchestration.scope.run_scope import RunScope
+from orchestration.scope.run_scope import RunScope, month_label
 from orchestration.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -69,7 +69,7 @@ class MonthFile:
 
     @property
     def label(self) -> str:
-        return self.month.strftime("%Y-%m")
+        return month_label(self.month)
 
     @property
     def relative(self) -> str:
@@ -235,11 +235,7 @@ class _Build:
 
     def _identify(self, con: duckdb.DuckDBPyConnection) -> None:
         """Table `publication` of the serving file: which publication a reader has attached."""
-        scope = (
-            "full"
-            if self.scope.full
-            else "months " + ", ".join(m.strftime("%Y-%m") for m in self.scope.months)
-        )
+        scope = "full" if self.scope.full else f"months {self.scope.describe()}"
         con.execute(
             f"CREATE TABLE serving.{PUBLICATION_TABLE} AS SELECT "
             f"{quote_literal(self.name)} AS publication, {quote_literal(self.run_id)} AS run_id, "
@@ -321,7 +317,7 @@ def _plan_months(
                 f"{mart}: {n:,} row(s) with {column} = {month!r}; a month-partitioned mart needs "
                 f"the first day of a month in {column} on every row"
             )
-        label = month.strftime("%Y-%m")
+        label = month_label(month)
         carry = (
             base is not None
             and not scope.covers(month)

@@ -12,7 +12,8 @@ Everything is built (no selection) when:
 - the scope is full (configuration or code changed, no build yet, --full);
 - the scoring or lifecycle configuration changed since the last build (it feeds the marts
   through dbt vars, not through a source);
-- a pending source is not a dbt source (nothing to select it by);
+- a pending record is not a dbt source (nothing to select it by): a `kam backfill`, the months
+  of a run that did not publish (runs.UNPUBLISHED), a source dbt does not read;
 - the previous dbt step did not reach a publication (state.DIRTY_FILE is still there): its nodes may
   hold a half-finished rebuild, so no node can be trusted to be current.
 The designation log (kam_history) is rewritten by every publication, so what reads it is always
@@ -84,6 +85,9 @@ def decide_selection(
         return everything("the previous dbt build was not published")
     if built is None or built.get("kam_config") != kam_config_fingerprint(settings):
         return everything("scoring or lifecycle configuration changed since the last build")
+    requests = [s for s in changed if s.startswith("_")]  # _backfill, _unpublished
+    if requests:
+        return everything(f"months asked for by {', '.join(requests)}, not by a source")
     unknown = [s for s in changed if f"{SOURCE_PREFIX}{s}" not in manifest["sources"]]
     if unknown:
         return everything(f"changed input(s) that are not dbt sources: {', '.join(unknown)}")

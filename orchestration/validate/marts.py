@@ -309,11 +309,7 @@ def validate_declared_source(
 def scope_text(scope: RunScope) -> str:
     if scope.full:
         return "all rows"
-    return (
-        "months " + ", ".join(m.strftime("%Y-%m") for m in scope.months)
-        if scope.months
-        else "no months"
-    )
+    return f"months {scope.describe()}" if scope.months else "no months"
 
 
 def _format(reduction: Reduction) -> str | dict[str, Any]:

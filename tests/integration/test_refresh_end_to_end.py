@@ -355,7 +355,7 @@ def test_dbt_unit_tests_pass_on_the_refreshed_warehouse(refreshed, tmp_path):
         settings = Settings.load()
     dbt_vars = {"reporting_currency": settings.reporting_currency, "as_of_date": "latest_data"}
     dbt_vars |= load_kam_config(settings.scoring_config, settings.lifecycle_config).dbt_vars()
-    env = {**os.environ, **settings.dbt_env, "KAM_DBT_SCOPE": ""}
+    env = {**os.environ, **settings.dbt_env, "KAM_DBT_SCOPE_FILE": ""}
     done = subprocess.run(
         [
             str(Path(sys.executable).parent / "dbt"),

@@ -251,7 +251,7 @@ def test_scoped_validation_checks_only_the_months_of_the_scope(warehouse, settin
     write_scope(settings, RunScope.of_months([APRIL, MAY]))
     [lines, serve] = validate_marts(settings, "test", ["cost_lines", "cost_to_serve"], PARTITIONED)
     assert lines.success and serve.success
-    assert lines.validated == serve.validated == "months 2025-04, 2025-05"
+    assert lines.validated == serve.validated == "months 2025-04..2025-05 (2 month(s))"
     assert lines.rows == 4
     # ... and a break in a month of the scope is caught.
     mutate(warehouse, "UPDATE cost_lines SET source_row = -5 WHERE month = DATE '2025-05-01'")
