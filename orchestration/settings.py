@@ -391,28 +391,36 @@ class Settings(BaseSettings):
 
 
 def load_alerts(path: Path = CONFIG_FILE, env: Mapping[str, str] | None = None) -> AlertsConfig:
-    """The alerts section alone, for reporting a failure of the configuration itself (a bad
-    cron must not silence the alert about it): from the file if it is still readable, with
-    KAM_ALERT_WEBHOOK_URL on top; that variable alone when the file is broken; else none."""
+    """The alerts section, also when other settings are invalid (a bad cron must not silence
+    the alert about it): from the file if still readable, with KAM_ALERT_WEBHOOK_URL on top;
+    that variable alone when the file is broken; else no alerting."""
+    return _section("alerts", AlertsConfig, path, env)
+
+
+def load_schedule(path: Path = CONFIG_FILE, env: Mapping[str, str] | None = None) -> ScheduleConfig:
+    """The schedule section, also when other settings are invalid, else the default (02:00
+    Europe/Zurich): the refresh meant to run then still starts, fails on the configuration
+    and alerts, rather than the night going silent."""
+    return _section("schedule", ScheduleConfig, path, env)
+
+
+def _section(name: str, model: type[_Strict], path: Path, env: Mapping[str, str] | None) -> Any:
     env = os.environ if env is None else env
     try:
-        return Settings.load(path, env).alerts
+        return getattr(Settings.load(path, env), name)
     except ConfigError:
         pass
-    overrides = (
-        {"webhook_url": env["KAM_ALERT_WEBHOOK_URL"]} if "KAM_ALERT_WEBHOOK_URL" in env else {}
-    )
+    overrides = {k[1]: env[v] for v, k in ENV_OVERRIDES.items() if k[0] == name and v in env}
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        section = dict(raw.get("alerts") or {})
+        section = dict((yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get(name) or {})
     except (OSError, UnicodeDecodeError, yaml.YAMLError, AttributeError, TypeError, ValueError):
         section = {}
-    for candidate in (section | overrides, overrides):
+    for candidate in (section | overrides, overrides, {}):
         try:
-            return AlertsConfig.model_validate(candidate)
+            return model.model_validate(candidate)
         except ValidationError:
             continue
-    return AlertsConfig()
+    return model()
 
 
 def where_set(

@@ -35,8 +35,9 @@ from orchestration.defs.resources import WarehouseResource
 from orchestration.duck import quote_literal
 from orchestration.ingest.load import IngestResult, ingest_source
 from orchestration.ingest.presence import check_rows, require_files
+from orchestration.ops.config_check import check_reporting_currency
 from orchestration.ops.freshness import Freshness, source_freshness
-from orchestration.sources.contracts import SourceContract, load_contracts
+from orchestration.sources.contracts import EXCHANGE_RATES, SourceContract, load_contracts
 from orchestration.sources.suite_refs import marts_empty_without
 
 SOURCE_GROUP = "erp"
@@ -70,6 +71,8 @@ def build_ingest_asset(contract: SourceContract) -> AssetsDefinition:
         settings = warehouse.settings()
         require_files(contract, settings)
         result = ingest_source(contract, settings)
+        if contract.name == EXCHANGE_RATES:  # one early error, not every row quarantined
+            check_reporting_currency(settings)
         context.log.info(
             f"{contract.name}: {len(result.files)} file(s) ({len(result.parsed_files)} new or "
             f"changed, {len(result.removed_files)} removed), {result.raw_rows:,} raw rows, "

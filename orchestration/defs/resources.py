@@ -15,6 +15,7 @@ from dagster_dbt import DbtCliResource
 from packaging import version
 from pydantic import PrivateAttr
 
+from orchestration.ops.config_check import load_checked_settings
 from orchestration.ops.failures import started_by
 from orchestration.ops.lock import (
     LOCK_NAME,
@@ -46,7 +47,8 @@ class WarehouseResource(ConfigurableResource):
     _lock: RefreshLock | None = PrivateAttr(default=None)
 
     def setup_for_execution(self, context: InitResourceContext) -> None:
-        settings = Settings.load()
+        # A configuration broken since the code location loaded fails the run here, whole.
+        settings = load_checked_settings()
         lock = RefreshLock(settings.warehouse_dir / LOCK_NAME)
         run_id = context.run.run_id if context.run else None
         try:

@@ -23,7 +23,7 @@ from typing import Any
 from dagster import DagsterEventType, DagsterInstance
 from dagster._core.storage.tags import RETRY_NUMBER_TAG, WILL_RETRY_TAG
 
-from orchestration.settings import AlertsConfig, Settings
+from orchestration.settings import AlertsConfig, ConfigError, Settings, load_alerts
 
 FAILURES_FILE = "failures.jsonl"
 STARTED_BY_TAG = "kam/started_by"  # set by `kam refresh` on its runs
@@ -46,6 +46,17 @@ log = logging.getLogger(__name__)
 
 def failures_path(settings: Settings) -> Path:
     return settings.log_dir / FAILURES_FILE
+
+
+def reporting_settings() -> tuple[Settings, AlertsConfig]:
+    """Where to record a failure and where to alert, also when the failure is the
+    configuration itself: the data folder of KAM_DATA_DIR (or the default) and whatever
+    alerting settings are still readable."""
+    try:
+        settings = Settings.load()
+    except ConfigError:
+        return Settings.fallback(), load_alerts()
+    return settings, settings.alerts
 
 
 def failure_record(
@@ -116,7 +127,8 @@ def started_by(tags: Mapping[str, str]) -> str:
 
 
 def config_failure_record(error: str, *, reported_by: str, data_dir: Path) -> dict[str, Any]:
-    """A refresh stopped by invalid configuration before any run existed."""
+    """A refresh stopped before any run existed: by invalid configuration, or a crash while
+    loading the pipeline."""
     return {
         "time": _iso(datetime.now(UTC).timestamp()),
         "run_id": None,

@@ -573,7 +573,10 @@ def load_contract(path: Path) -> SourceContract:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
         return SourceContract.model_validate(data)
     except ValidationError as e:
-        problems = "; ".join(f"{where_key(path, err['loc'])}: {err['msg']}" for err in e.errors())
+        problems = "; ".join(
+            f"{where_key(path, err['loc'])}: {err['msg'].removeprefix('Value error, ')}"
+            for err in e.errors()
+        )
         raise ContractError(problems) from None
     except yaml.YAMLError as e:
         raise ContractError(describe_yaml_error(path, e)) from None

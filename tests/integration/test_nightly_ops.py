@@ -119,3 +119,23 @@ def test_kam_refresh_stopped_by_a_bad_schedule_is_recorded_too(settings, webhook
     assert record["run_id"] is None
     assert "schedule.cron): 'every night' is not a cron schedule" in record["error"]
     assert webhook.received == [record]  # a bad cron does not silence the alert about it
+
+
+def test_an_unknown_reporting_currency_is_one_early_error_recorded_and_alerted(
+    settings, base_sources, webhook, monkeypatch
+):
+    monkeypatch.setenv("KAM_REPORTING_CURRENCY", "JPY")
+
+    outcome = run_refresh()
+
+    assert not outcome.success
+    [record] = records(settings)
+    assert (record["failed_steps"], record["failed_checks"]) == (["erp__exchange_rates"], [])
+    assert record["error"].startswith(
+        "step erp__exchange_rates: ConfigError: KAM_REPORTING_CURRENCY='JPY' (overrides "
+    )
+    assert (
+        f"no exchange rates into JPY: the rates in {settings.raw_dir / 'exchange_rates'} convert "
+        "into CHF only" in record["error"]
+    )
+    assert webhook.received == [record]
