@@ -109,6 +109,23 @@ def rollback(published_dir: Path, to: str | None = None) -> tuple[Path | None, P
     return current, target
 
 
+def remove_leftovers(published_dir: Path) -> list[str]:
+    """What a publish killed half-way left behind: its hidden `.<name>.partial` folder, the
+    symlink under its final name that points into it, a temporary `current` link. Called
+    under the refresh lock, so no publish is running; returns the names removed."""
+    removed = []
+    for p in published_dir.iterdir() if published_dir.exists() else []:
+        if p.is_symlink() and p.name != CURRENT:
+            target = os.readlink(p)
+            if target.endswith(".partial") or p.name.startswith(f".{CURRENT}."):
+                p.unlink()
+                removed.append(p.name)
+        elif p.is_dir() and p.name.startswith(".") and p.name.endswith(".partial"):
+            shutil.rmtree(p, ignore_errors=True)
+            removed.append(p.name)
+    return removed
+
+
 def prune(published_dir: Path, keep: int, also_keep: Path | None = None) -> None:
     """Delete all but the newest `keep` publications; never `current` nor `also_keep`.
 

@@ -42,6 +42,7 @@ from orchestration.publish.folders import (
     prune,
     read_manifest,
     record_last_publication,
+    remove_leftovers,
     switch_current,
 )
 from orchestration.scope.run_scope import RunScope, month_label
@@ -91,6 +92,8 @@ def publish(
 ) -> Publication:
     """Publish `marts` from the working database; `partitioned` maps mart -> month column."""
     started = datetime.now(UTC)
+    if leftovers := remove_leftovers(settings.published_dir):
+        log.warning("removed what a killed publish left behind: %s", ", ".join(leftovers))
     build = _Build(
         settings=settings,
         name=f"{started.strftime('%Y%m%dT%H%M%S%fZ')}_{run_id[:8]}",

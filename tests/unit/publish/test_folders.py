@@ -13,6 +13,7 @@ from orchestration.publish.folders import (
     current_publication,
     prune,
     publications,
+    remove_leftovers,
     rollback,
     switch_current,
 )
@@ -73,3 +74,19 @@ def test_kam_rollback_prints_from_and_to_and_fails_clearly(data_root):
     result = CliRunner().invoke(main, ["rollback", "--to", b.name])
     assert result.exit_code == 0 and f"{a.name} -> {b.name}" in result.output
     assert "working warehouse" in CliRunner().invoke(main, ["rollback", "--help"]).output
+
+
+def test_what_a_killed_publish_left_behind_is_removed(tmp_path):
+    kept = make_publication(tmp_path, "20260101T000000Z_a")
+    switch_current(tmp_path, kept.name)
+    (tmp_path / ".20260102T000000Z_b.partial" / "cost_lines").mkdir(parents=True)
+    (tmp_path / "20260102T000000Z_b").symlink_to(".20260102T000000Z_b.partial")
+    (tmp_path / ".current.123.tmp").symlink_to(kept.name)
+    removed = remove_leftovers(tmp_path)
+    assert sorted(removed) == [
+        ".20260102T000000Z_b.partial",
+        ".current.123.tmp",
+        "20260102T000000Z_b",
+    ]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [kept.name, CURRENT]
+    assert current_publication(tmp_path) == kept
