@@ -108,7 +108,8 @@ class ActivityRate(BaseModel):
     @field_validator(*REQUIRED, mode="before")
     @classmethod
     def _present(cls, v: str, info: ValidationInfo) -> str:
-        if not v:
+        # Pydantic runs the rate parser first: a rate of 0 arrives as Decimal 0, not missing.
+        if v is None or v == "":
             raise ValueError(f"missing {info.field_name}")
         return v
 
@@ -138,6 +139,8 @@ class ActivityRate(BaseModel):
     @field_validator("rate", mode="before")
     @classmethod
     def _rate(cls, v: str) -> Decimal:
+        if not v:  # this parser runs before _present
+            raise ValueError("missing rate")
         try:
             value = Decimal(v)
         except InvalidOperation:
