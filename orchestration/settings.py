@@ -36,6 +36,8 @@ from pydantic_settings import (
     YamlConfigSettingsSource,
 )
 
+from orchestration.yaml_errors import describe_yaml_error, key_line, where_key
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 CONFIG_FILE = PROJECT_ROOT / "config" / "warehouse.yml"
 SOURCES_DIR = PROJECT_ROOT / "sources"
@@ -168,6 +170,21 @@ class FreshnessConfig(_Strict):
         return self.sources.get(source, self.default_max_age_days)
 
 
+class DatesConfig(_Strict):
+    # A date before `earliest`, or more than `days_ahead` days after the day its file was first
+    # ingested, is quarantined (a typo, or a two-digit year). Anchored on that day, not on each
+    # run's clock, so a row's fate never changes while its file does not (docs/data-contract.md).
+    earliest: date = date(2000, 1, 1)
+    days_ahead: int = Field(default=366, ge=0, le=36_500)
+
+
+class IngestConfig(_Strict):
+    dates: DatesConfig = DatesConfig()
+    # A watched value (plausibility: in sources/*.yml) above this many times its source's
+    # typical largest value is quarantined (docs/data-contract.md); null switches it off.
+    plausibility_factor: float | None = Field(default=100, gt=1)
+
+
 # Which file and environment the next Settings() reads (set by Settings.load).
 _SOURCE: ContextVar[tuple[Path, Mapping[str, str]]] = ContextVar("kam_settings_source")
 
@@ -205,6 +222,7 @@ class Settings(BaseSettings):
     schedule: ScheduleConfig = ScheduleConfig()
     alerts: AlertsConfig = AlertsConfig()
     freshness: FreshnessConfig = FreshnessConfig()
+    ingest: IngestConfig = IngestConfig()
 
     @classmethod
     def settings_customise_sources(
@@ -240,8 +258,12 @@ class Settings(BaseSettings):
             return cls()
         except ValidationError as e:
             raise ConfigError(_describe(e, path, env)) from None
-        except (OSError, yaml.YAMLError) as e:
-            raise ConfigError(f"{path}: cannot be read as YAML: {e}") from None
+        except yaml.YAMLError as e:
+            raise ConfigError(describe_yaml_error(path, e)) from None
+        except (OSError, UnicodeDecodeError) as e:
+            raise ConfigError(f"{path}: cannot be read: {e}") from None
+        except (TypeError, ValueError):  # pydantic-settings merging a list or a scalar
+            raise ConfigError(f"{path}, line 1: (top): expected a mapping of settings") from None
         finally:
             _SOURCE.reset(token)
 
@@ -272,7 +294,7 @@ class Settings(BaseSettings):
         for name in self.freshness.sources:
             if name not in known:
                 raise ConfigError(
-                    f"{path}: freshness.sources.{name}: unknown source; "
+                    f"{where_key(path, ('freshness', 'sources', name))}: unknown source; "
                     f"declared sources: {', '.join(sorted(known))}"
                 )
 
@@ -369,21 +391,48 @@ class Settings(BaseSettings):
 
 
 def load_alerts(path: Path = CONFIG_FILE, env: Mapping[str, str] | None = None) -> AlertsConfig:
-    """The alerts section alone, or no alerting if it is invalid too: for reporting a failure
-    of the configuration itself (a bad cron must not silence the alert about it)."""
+    """The alerts section, also when other settings are invalid (a bad cron must not silence
+    the alert about it): from the file if still readable, with KAM_ALERT_WEBHOOK_URL on top;
+    that variable alone when the file is broken; else no alerting."""
+    return _section("alerts", AlertsConfig, path, env)
+
+
+def load_schedule(path: Path = CONFIG_FILE, env: Mapping[str, str] | None = None) -> ScheduleConfig:
+    """The schedule section, also when other settings are invalid, else the default (02:00
+    Europe/Zurich): the refresh meant to run then still starts, fails on the configuration
+    and alerts, rather than the night going silent."""
+    return _section("schedule", ScheduleConfig, path, env)
+
+
+def _section(name: str, model: type[_Strict], path: Path, env: Mapping[str, str] | None) -> Any:
     env = os.environ if env is None else env
     try:
-        return Settings.load(path, env).alerts
+        return getattr(Settings.load(path, env), name)
     except ConfigError:
         pass
+    overrides = {k[1]: env[v] for v, k in ENV_OVERRIDES.items() if k[0] == name and v in env}
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        section = dict(raw.get("alerts") or {})
-        if "KAM_ALERT_WEBHOOK_URL" in env:
-            section["webhook_url"] = env["KAM_ALERT_WEBHOOK_URL"]
-        return AlertsConfig.model_validate(section)
-    except (OSError, yaml.YAMLError, ValidationError, AttributeError):
-        return AlertsConfig()
+        section = dict((yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get(name) or {})
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, AttributeError, TypeError, ValueError):
+        section = {}
+    for candidate in (section | overrides, overrides, {}):
+        try:
+            return model.model_validate(candidate)
+        except ValidationError:
+            continue
+    return model()
+
+
+def where_set(
+    keys: tuple[str, ...], path: Path = CONFIG_FILE, env: Mapping[str, str] | None = None
+) -> str:
+    """Where the setting `keys` comes from, for a message about its value: the variable that
+    overrides it, or the file and line (or the file, when it is the default)."""
+    env = os.environ if env is None else env
+    var = next((v for v, k in ENV_OVERRIDES.items() if k == keys and v in env), None)
+    if var:
+        return f"{var}={env[var]!r} (overrides {path}: {'.'.join(keys)})"
+    return where_key(path, keys) if key_line(path, keys) else f"{path}: {'.'.join(keys)} (default)"
 
 
 def _describe(error: ValidationError, path: Path, env: Mapping[str, str]) -> str:
@@ -394,6 +443,6 @@ def _describe(error: ValidationError, path: Path, env: Mapping[str, str]) -> str
         key = ".".join(loc)
         msg = err["msg"].removeprefix("Value error, ")
         var = next((v for keys, v in overridden.items() if loc[: len(keys)] == keys), None)
-        where = f"{var}={env[var]!r} (overrides {path}: {key})" if var else f"{path}: {key}"
+        where = f"{var}={env[var]!r} (overrides {path}: {key})" if var else where_key(path, loc)
         problems.append(f"{where}: {msg}")
     return "; ".join(problems)

@@ -146,3 +146,8 @@
         else {{ bands[0].score }}
     end
 {%- endmacro %}
+
+
+{#- When this run takes a key-account decision (UTC): the start of the dbt run. A macro, so a
+    unit test can fix it (overrides: macros). -#}
+{% macro kam_decision_time() -%} {{ run_started_at.strftime("%Y-%m-%d %H:%M:%S") }} {%- endmacro %}

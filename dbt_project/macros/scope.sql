@@ -1,59 +1,79 @@
 {#
     The scope of a run: every month (a full rebuild) or only the months whose input changed.
 
-    The Dagster dbt asset passes it as the environment variable KAM_DBT_SCOPE (JSON, the
-    RunScope.dbt_var() of orchestration/incremental/scope.py) rather than as a --vars entry:
-    dbt re-parses the whole project whenever --vars change (about 5 s), and the scope changes
-    on every run. A var kam_scope given by hand (--vars) takes precedence. The scope is
-    read at execution time only: at parse time every model compiles as a full build.
+    The Dagster dbt asset passes the path of the run's scope file (warehouse/state/scope.json,
+    written by orchestration/scope/run_scope.py) in the environment variable
+    KAM_DBT_SCOPE_FILE. Never the months themselves: a scope can hold any number of months, and
+    an argument or environment value that grows with it stops dbt from starting (E2BIG). Not a
+    --vars entry either: dbt re-parses the whole project whenever --vars change (about 5 s).
+    The file is read here at execution time only (one small query for the ranges of
+    consecutive months, about 10 ms, some 60 times in a month-scoped build; not at all with
+    --full-refresh); at parse time every model compiles as a full build. A var kam_scope
+    given by hand ({"full": false, "months": ["2025-03-01", ...]}) takes precedence.
+    Returns {"full": bool, "ranges": [{"from": "yyyy-mm-01", "before": "yyyy-mm-01" or none}]}.
 #}
 {% macro kam_scope() -%}
-    {%- if not execute -%} {%- do return({"full": true, "months": []}) -%} {%- endif -%}
+    {%- if not execute -%} {%- do return({"full": true, "ranges": []}) -%} {%- endif -%}
     {%- set scope = var("kam_scope", none) -%}
-    {%- if scope is none -%}
-        {%- set text = env_var("KAM_DBT_SCOPE", "") -%}
-        {%- set scope = fromjson(text) if text else {"full": true} -%}
+    {%- if scope is not none -%} {%- do return(kam_scope_of_months(scope)) -%} {%- endif -%}
+    {%- set path = env_var("KAM_DBT_SCOPE_FILE", "") -%}
+    {#- --full-refresh rebuilds every month: no need to read the file (27 reads a run) -#}
+    {%- if flags.FULL_REFRESH or not path -%}
+        {%- do return({"full": true, "ranges": []}) -%}
     {%- endif -%}
-    {%- if scope.get("full", true) -%} {%- do return({"full": true, "months": []}) -%} {%- endif -%}
-    {%- set months = [] -%}
-    {%- for m in scope.get("months", []) -%}
-        {%- if not modules.re.match("^[0-9]{4}-[0-9]{2}-01$", m | string) -%}
+    {%- set read -%}
+        select
+            coalesce(cast(json_extract(content, '$.full') as boolean), true),
+            coalesce(cast(json_extract(content, '$.ranges') as varchar), '[]')
+        from read_text({{ "'" ~ path | replace("'", "''") ~ "'" }})
+    {%- endset -%}
+    {%- set row = run_query(read).rows[0] -%}
+    {%- if row[0] -%} {%- do return({"full": true, "ranges": []}) -%} {%- endif -%}
+    {%- do return({"full": false, "ranges": fromjson(row[1])}) -%}
+{%- endmacro %}
+
+{# A scope given by hand as months: validated, and consecutive months merged into ranges. #}
+{% macro kam_scope_of_months(scope) -%}
+    {%- if scope.get("full", true) -%} {%- do return({"full": true, "ranges": []}) -%} {%- endif -%}
+    {%- set ranges = [] -%}
+    {%- for m in scope.get("months", []) | map("string") | unique | sort -%}
+        {%- if not modules.re.match("^[0-9]{4}-[0-9]{2}-01$", m) -%}
             {{
                 exceptions.raise_compiler_error(
                     "kam_scope: months must be first days of months (yyyy-mm-01), got " ~ m
                 )
             }}
         {%- endif -%}
-        {%- do months.append(m | string) -%}
+        {%- set start = modules.datetime.date.fromisoformat(m) -%}
+        {%- set before = (start + modules.datetime.timedelta(days=32)).replace(day=1) -%}
+        {%- if ranges and ranges[-1].before == m -%}
+            {%- do ranges[-1].update({"before": before.isoformat()}) -%}
+        {%- else -%} {%- do ranges.append({"from": m, "before": before.isoformat()}) -%}
+        {%- endif -%}
     {%- endfor -%}
-    {%- do return({"full": false, "months": months | unique | sort}) -%}
+    {%- do return({"full": false, "ranges": ranges}) -%}
 {%- endmacro %}
 
 {% macro kam_scope_is_full() -%} {%- do return(kam_scope().full) -%} {%- endmacro %}
 
 {#
-    A predicate selecting the rows of the months of the scope by a date (or month) column:
-    consecutive months become one range, so DuckDB can skip row groups and Parquet files by
-    their min/max statistics. `true` in a full scope, `false` for an empty one.
+    A predicate selecting the rows of the months of the scope by a date (or month) column: one
+    range per run of consecutive months, bounded by constant dates, so DuckDB can skip row
+    groups and Parquet files by their min/max statistics. `true` in a full scope, `false` for
+    an empty one.
 #}
 {% macro in_scope(date_column) -%}
     {%- set scope = kam_scope() -%}
     {%- if scope.full -%} true
-    {%- elif not scope.months -%} false
+    {%- elif not scope.ranges -%} false
     {%- else -%}
-        {%- set ranges = [] -%}
-        {%- for m in scope.months -%}
-            {%- set start = modules.datetime.date.fromisoformat(m) -%}
-            {%- set end = (start + modules.datetime.timedelta(days=32)).replace(day=1) -%}
-            {%- if ranges and ranges[-1].end == start -%} {%- do ranges[-1].update({"end": end}) -%}
-            {%- else -%} {%- do ranges.append({"start": start, "end": end}) -%}
-            {%- endif -%}
-        {%- endfor -%}
         (
-            {%- for r in ranges %}
+            {%- for r in scope.ranges %}
                 (
-                    {{ date_column }} >= date '{{ r.start }}'
-                    and {{ date_column }} < date '{{ r.end }}'
+                    {{ date_column }} >= date '{{ r["from"] }}'
+                    {%- if r["before"] %}
+                        and {{ date_column }} < date '{{ r["before"] }}'
+                    {%- endif %}
                 )
                 {%- if not loop.last %} or{% endif %}
             {%- endfor %}

@@ -13,10 +13,22 @@ import click
 from orchestration.cli.process import enable_fast_exit
 from orchestration.cli.refresh import backfill, refresh
 from orchestration.cli.sources import dbt_sources, sources
-from orchestration.settings import Settings
+from orchestration.settings import ConfigError, Settings
 
 
-@click.group()
+class _Kam(click.Group):
+    """A configuration problem ends any command with its message (file, line, key), never a
+    traceback. `kam refresh` also records and alerts it; `kam status` shows it and exits 0."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except ConfigError as e:
+            click.echo(f"kam {ctx.invoked_subcommand}: invalid configuration: {e}", err=True)
+            sys.exit(1)
+
+
+@click.group(cls=_Kam)
 def main() -> None:
     """kam-warehouse: key-account value and cost-to-serve marts from raw ERP exports."""
 
@@ -55,9 +67,10 @@ def generate(invoice_lines: int, seed: int, fmt: str, out: Path, months: int) ->
 @click.option("--json", "as_json", is_flag=True, help="Print the status as JSON (for machines).")
 def status(as_json: bool) -> None:
     """Last publication, whether `current` is the newest, last failure, row counts, freshness."""
+    from orchestration.ops.config_check import config_state
     from orchestration.ops.status import collect_status, render
 
-    info = collect_status(Settings.load())
+    info = collect_status(config_state())  # a configuration problem is shown, not raised
     click.echo(json.dumps(info, indent=2) if as_json else render(info))
 
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import sys
 import time
+import traceback
 from pathlib import Path
+from typing import NoReturn
 
 import click
 
@@ -59,9 +61,10 @@ def backfill(first, last, timings_json: Path | None) -> None:
 
     if last < first:
         raise click.BadParameter(f"--to {last:%Y-%m} is before --from {first:%Y-%m}")
+    settings = _checked_settings()
     months = month_range(first, last)
     add_pending(
-        Settings.load(),
+        settings,
         "_backfill",
         Footprint(months=set(months), reasons=[f"kam backfill {first:%Y-%m}..{last:%Y-%m}"]),
     )
@@ -82,33 +85,23 @@ def _month(value: str):
 def _run_refresh(timings_json: Path | None, full: bool) -> None:
     entered = time.time()
     from orchestration.cli.runner import run_refresh
-    from orchestration.costing.declarations import validate_sources
-    from orchestration.settings import ConfigError
-    from orchestration.sources.contracts import load_contracts
-    from orchestration.steering.config import KamConfigError, load_kam_config
 
-    settings = Settings.fallback()
-    try:  # fail fast, before any work: settings, scoring matrix and lifecycle rules, sources
-        settings = Settings.load()
-        settings.check_freshness_sources(set(load_contracts()))
-        load_kam_config(settings.scoring_config, settings.lifecycle_config)
-        if problems := validate_sources(settings.activity_rates_file):
-            raise KamConfigError("invalid source declarations:\n  " + "\n  ".join(problems))
-    except (KamConfigError, ConfigError) as e:
-        click.echo(f"refresh FAILED before it started: {e}", err=True)
-        click.echo("published/current unchanged", err=True)
-        click.echo(_record_config_failure(settings, str(e)), err=True)
-        sys.exit(1)
+    settings = _checked_settings()
     click.echo(
         f"refreshing {settings.data_dir} (reporting currency {settings.reporting_currency}"
         f"{', full rebuild' if full else ''})",
         err=True,
     )
-    outcome = run_refresh(full=full)
+    try:
+        outcome = run_refresh(full=full)
+    except Exception as e:  # loading the pipeline failed: no run, so nobody else reports it
+        click.echo(traceback.format_exc(), err=True)
+        _stop("refresh FAILED before its run", f"{type(e).__name__}: {e}")
     if timings_json:
         _write_timings(timings_json, outcome, entered)
     if not outcome.success:
         click.echo(f"\nrefresh FAILED: {outcome.error}", err=True)
+        _notes(outcome.notes)
         click.echo(f"full log: {outcome.log_file}", err=True)
         click.echo(outcome.failure_report, err=True)
         click.echo(
@@ -117,18 +110,50 @@ def _run_refresh(timings_json: Path | None, full: bool) -> None:
         exit_now(1)
     for step, seconds in outcome.step_seconds.items():
         click.echo(f"{seconds:8.1f} s  {step}", err=True)
+    _notes(outcome.notes)
     click.echo(f"published {outcome.current} in {outcome.seconds:.1f} s")
     exit_now(0)
 
 
-def _record_config_failure(settings: Settings, error: str) -> str:
-    """An unattended `kam refresh` (cron) that stops on its configuration is a failure too."""
-    from orchestration.ops.failures import config_failure_record, failures_path, report_failure
-    from orchestration.settings import load_alerts
+def _notes(notes: tuple[str, ...]) -> None:
+    """E.g. `note: cost_budgets had no rows (optional source; ...): cost_budget_vs_actual empty`."""
+    for note in notes:
+        click.echo(f"note: {note}", err=True)
 
+
+def _checked_settings() -> Settings:
+    """Fail fast, before any work: every configuration file (ops/config_check.py)."""
+    from orchestration.ops.config_check import load_checked_settings
+    from orchestration.settings import ConfigError
+
+    try:
+        return load_checked_settings()
+    except ConfigError as e:
+        _stop("refresh FAILED before it started", str(e))
+
+
+def _stop(headline: str, error: str) -> NoReturn:
+    """An unattended `kam refresh` (cron) that stops before its run is a failure too:
+    recorded in failures.jsonl and alerted like any failed run."""
+    from orchestration.ops.failures import (
+        config_failure_record,
+        failures_path,
+        report_failure,
+        reporting_settings,
+    )
+
+    click.echo(f"{headline}: {error}", err=True)
+    click.echo("published/current unchanged", err=True)
+    settings, alerts = reporting_settings()
     record = config_failure_record(error, reported_by="kam refresh", data_dir=settings.data_dir)
-    reported = report_failure(settings, record, load_alerts())
-    return f"failure recorded in {failures_path(settings)}; webhook {reported.webhook}"
+    path = failures_path(settings)
+    try:
+        reported = report_failure(settings, record, alerts)
+    except OSError as e:  # a full disk must not hide the error itself
+        click.echo(f"failure NOT recorded in {path}: {e}", err=True)
+    else:
+        click.echo(f"failure recorded in {path}; webhook {reported.webhook}", err=True)
+    sys.exit(1)
 
 
 def _write_timings(path: Path, outcome, entered: float) -> None:

@@ -36,6 +36,8 @@ class RefreshOutcome:
     run_id: str | None = None
     # Where a failure was recorded, and what became of the webhook (None: the run succeeded).
     failure_report: str | None = None
+    # Lines for the summary: optional sources without rows and the marts left empty.
+    notes: tuple[str, ...] = ()
 
 
 def run_refresh(instance: DagsterInstance | None = None, full: bool = False) -> RefreshOutcome:
@@ -93,7 +95,21 @@ def run_refresh(instance: DagsterInstance | None = None, full: bool = False) -> 
         step_windows=windows,
         run_id=result.run_id,
         failure_report=report,
+        notes=_notes(result),
     )
+
+
+def _notes(result) -> tuple[str, ...]:
+    """The `no_rows` lines of the run's ingest assets (defs/ingest.py), in source order."""
+    from orchestration.defs.ingest import NO_ROWS
+
+    notes = []
+    for event in result.all_events:
+        if event.event_type == DagsterEventType.ASSET_MATERIALIZATION:
+            value = event.event_specific_data.materialization.metadata.get(NO_ROWS)
+            if value is not None:
+                notes.append(str(value.value))
+    return tuple(sorted(notes))
 
 
 def _record_failure(instance: DagsterInstance, run_id: str, settings: Settings) -> str:

@@ -30,8 +30,8 @@ from pydantic import (
     model_validator,
 )
 
-from orchestration.settings import PROJECT_ROOT
-from orchestration.sources.contracts import cost_categories
+from orchestration.settings import PROJECT_ROOT, ConfigError
+from orchestration.sources.categories import cost_categories
 
 COLUMNS = (
     "activity",
@@ -85,7 +85,7 @@ def known_drivers() -> dict[str, Driver]:
     return drivers
 
 
-class CatalogueError(ValueError):
+class CatalogueError(ConfigError):
     """The activity catalogue is invalid; the message names the file, the rows and the problems."""
 
 

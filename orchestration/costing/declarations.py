@@ -1,5 +1,6 @@
-"""Check the cost-source declarations in sources/ as a whole: each file's schema, the references
-between sources, and every driver-based source's activity against the activity catalogue.
+"""Check the cost-source declarations in sources/ as a whole: the cost-category list, each
+file's schema, the references between sources, every driver-based source's activity against the
+activity catalogue, and what the mart suites in expectations/ take from the declarations.
 `kam sources validate` prints what this finds; the costing checks of a refresh block on it.
 """
 
@@ -8,7 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from orchestration.costing.catalogue import CatalogueError, load_catalogue
-from orchestration.settings import SOURCES_DIR
+from orchestration.settings import EXPECTATIONS_DIR, SOURCES_DIR
+from orchestration.sources.categories import CATEGORIES_FILE, category_problems
 from orchestration.sources.contracts import (
     ContractError,
     DriverAllocation,
@@ -16,6 +18,7 @@ from orchestration.sources.contracts import (
     load_contracts,
 )
 from orchestration.sources.dbt_codegen import cost_contracts
+from orchestration.sources.suite_refs import suite_problems
 
 
 def catalogue_problems(rates, sources_dir: Path = SOURCES_DIR) -> list[str]:
@@ -41,9 +44,17 @@ def catalogue_problems(rates, sources_dir: Path = SOURCES_DIR) -> list[str]:
     return problems
 
 
-def validate_sources(activity_rates_file: Path, sources_dir: Path = SOURCES_DIR) -> list[str]:
-    """Every problem of the declarations (schema, cross-source, catalogue); [] when all is well."""
-    problems: list[str] = []
+def validate_sources(
+    activity_rates_file: Path,
+    sources_dir: Path = SOURCES_DIR,
+    categories_file: Path = CATEGORIES_FILE,
+    suites_dir: Path = EXPECTATIONS_DIR,
+) -> list[str]:
+    """Every problem of the declarations (the category list, each source's schema, references
+    between sources, the activity catalogue, what the mart suites take from them); [] when all
+    is well. The category list comes first: every other check reads it."""
+    if problems := category_problems(categories_file):
+        return ["invalid cost categories: " + p for p in problems]
     for path in sorted(sources_dir.glob("*.yml")):
         try:
             contract = load_contract(path)
@@ -54,8 +65,8 @@ def validate_sources(activity_rates_file: Path, sources_dir: Path = SOURCES_DIR)
     if problems:
         return problems
     try:
-        load_contracts(sources_dir)
+        contracts = load_contracts(sources_dir)
         rates = load_catalogue(activity_rates_file)
     except (ContractError, CatalogueError) as e:
         return [str(e)]
-    return catalogue_problems(rates, sources_dir)
+    return catalogue_problems(rates, sources_dir) + suite_problems(contracts, suites_dir)

@@ -7,12 +7,19 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from dagster import AssetDep, AssetExecutionContext, AssetKey, AssetSpec, Output
+from dagster import (
+    AssetCheckResult,
+    AssetDep,
+    AssetExecutionContext,
+    AssetKey,
+    AssetSpec,
+    Output,
+)
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
 from orchestration.defs.resources import WarehouseResource, dbt_cli
-from orchestration.scope.run_scope import RunScope, read_scope, write_scope
-from orchestration.scope.runs import changed_sources, read_built
+from orchestration.scope.run_scope import RunScope, read_scope, scope_path
+from orchestration.scope.runs import changed_sources, read_built, widen_to_full
 from orchestration.scope.selection import Selection, decide_selection, everything, mark_dirty
 from orchestration.settings import DBT_PROJECT_DIR, Settings
 from orchestration.steering.config import load_kam_config
@@ -25,10 +32,11 @@ from orchestration.transform.manifest import (
 )
 from orchestration.validate import gx, helper
 
-# The run scope reaches dbt as this environment variable (JSON of RunScope.dbt_var(), read by
-# dbt_project/macros/scope.sql at execution time). Not a --vars entry: dbt parses the whole
-# project again whenever --vars change (about 5 s), and the scope changes from run to run.
-SCOPE_ENV = "KAM_DBT_SCOPE"
+# The run scope reaches dbt as the path of scope.json in this environment variable (read by
+# dbt_project/macros/scope.sql at execution time). Not the months: their number has no bound,
+# and an environment that grows with it stops dbt from starting (E2BIG). Not a --vars entry:
+# dbt parses the whole project again whenever --vars change (about 5 s).
+SCOPE_ENV = "KAM_DBT_SCOPE_FILE"
 
 # dbt unit tests check SQL logic on fixed rows: the test suite runs them
 # (tests/integration/test_refresh_end_to_end.py), a refresh of the data need not.
@@ -101,18 +109,15 @@ def kam_dbt_models(
     # The scoring matrix and lifecycle rules, validated first: a bad file stops the run here.
     dbt_vars |= load_kam_config(settings.scoring_config, settings.lifecycle_config).dbt_vars()
     scope = dbt_scope(settings)
-    os.environ[SCOPE_ENV] = json.dumps(scope.dbt_var())
-    months = ", ".join(f"{m:%Y-%m}" for m in scope.months)
-    context.log.info(
-        "dbt scope: every month" if scope.full else f"dbt scope: {months or 'no month changed'}"
-    )
+    os.environ[SCOPE_ENV] = str(scope_path(settings).resolve())
+    context.log.info(f"dbt scope: {scope.describe()}")
     manifest = load_manifest(dbt_project.manifest_path)
     selection = dbt_selection(context, settings, scope, manifest)
     context.log.info(f"dbt selection: {selection.reason}")
     mark_dirty(settings, selection)
     # First: no node left alone depends on one that dbt rebuilds (Dagster wants the outputs
     # of a multi-asset in topological order).
-    yield from not_rebuilt(context, manifest, selection)
+    yield from not_rebuilt(context, manifest, selection, read_built(settings))
     args = [*build_args(scope, dbt_vars), *selection.exclude_args(manifest, UNIT_TESTS)]
     invocation = dbt.cli(args, context=context)
     yield from invocation.stream()
@@ -138,31 +143,54 @@ def dbt_selection(
 
 
 def not_rebuilt(
-    context: AssetExecutionContext, manifest: dict, selection: Selection
-) -> Iterator[Output]:
+    context: AssetExecutionContext, manifest: dict, selection: Selection, built: dict | None
+) -> Iterator[Output | AssetCheckResult]:
     """The models dbt left alone are current all the same (no input changed since the build
-    that published them): say so, so the assets downstream (checks, publication) run."""
+    that published them): say so, so the assets downstream (checks, publication) run.
+
+    Their tests are left alone with them (a test any of whose inputs changed always runs, see
+    Selection.exclude_args). Each still reports a result: the one the last publication was
+    gated on (a blocking check that failed would have stopped it), for exactly these rows.
+    """
     translator = KamDbtTranslator()
+    published = (built or {}).get("publication") or "the last publication"
+    key_of = {
+        uid: translator.get_asset_spec(manifest, uid, dbt_project).key
+        for uid, node in manifest["nodes"].items()
+        if node["resource_type"] in ("model", "seed", "snapshot")
+    }
     for uid in topological(manifest, selection.unchanged):
-        if manifest["nodes"][uid]["resource_type"] == "test":
+        node = manifest["nodes"][uid]
+        if node["resource_type"] != "test":
+            key = key_of[uid]
+            if key in context.selected_asset_keys:
+                yield Output(
+                    None,
+                    output_name=context.assets_def.get_output_name_for_asset_key(key),
+                    metadata={"rebuilt": False, "why": "no input changed since the last build"},
+                )
             continue
-        key = translator.get_asset_spec(manifest, uid, dbt_project).key
-        if key in context.selected_asset_keys:
-            yield Output(
-                None,
-                output_name=context.assets_def.get_output_name_for_asset_key(key),
-                metadata={"rebuilt": False, "why": "no input changed since the last build"},
+        parents = {key_of.get(p) for p in node["depends_on"]["nodes"]}
+        for check in context.selected_asset_check_keys:
+            if check.name != node["name"] or check.asset_key not in parents:
+                continue
+            yield AssetCheckResult(
+                asset_key=check.asset_key,
+                check_name=check.name,
+                passed=True,
+                metadata={"rebuilt": False, "passed_for": published},
+                description=f"not run: no input changed since {published}, which passed it",
             )
 
 
 def dbt_scope(settings: Settings) -> RunScope:
     """The months this run recomputes. Without a working database there is nothing to update
-    month by month: the run becomes a full rebuild, recorded in scope.json so that the checks
-    and the publication after dbt cover every month too."""
+    month by month: the run becomes a full rebuild, recorded in scope.json (so the checks and
+    the publication after dbt cover every month too) and in the run's decision (so a failure
+    from here on makes the next run full as well)."""
     scope = read_scope(settings)
     if not scope.full and not settings.warehouse_db.exists():
-        scope = RunScope.everything()
-        write_scope(settings, scope)
+        scope = widen_to_full(settings, "no working database")
     return scope
 
 

@@ -1,6 +1,10 @@
 """One Dagster asset per raw source, generated from its contract in sources/*.yml, and the
 freshness check of the raw drops.
 
+A required source (`required: true` in its declaration) without rows fails its ingest, which
+stops the refresh; an optional one without rows logs why and which marts will be empty, and
+puts that line into the metadata key `no_rows` for the run summary (ingest/presence.py).
+
 Asset keys are ["erp", <source>], the same keys dagster-dbt gives the dbt sources, so the
 lineage raw file -> ingest -> staging model shows up without extra wiring.
 
@@ -30,11 +34,15 @@ from dagster import (
 from orchestration.defs.resources import WarehouseResource
 from orchestration.duck import quote_literal
 from orchestration.ingest.load import IngestResult, ingest_source
+from orchestration.ingest.presence import check_rows, require_files
+from orchestration.ops.config_check import check_reporting_currency
 from orchestration.ops.freshness import Freshness, source_freshness
-from orchestration.sources.contracts import SourceContract, load_contracts
+from orchestration.sources.contracts import EXCHANGE_RATES, SourceContract, load_contracts
+from orchestration.sources.suite_refs import marts_empty_without
 
 SOURCE_GROUP = "erp"
 RECONCILE_CHECK = "raw_rows_reconcile"
+NO_ROWS = "no_rows"  # metadata of an optional source's ingest without rows: why, which marts
 
 
 def ingest_asset_key(source: str) -> AssetKey:
@@ -61,19 +69,25 @@ def build_ingest_asset(contract: SourceContract) -> AssetsDefinition:
     )
     def _ingest(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
         settings = warehouse.settings()
+        require_files(contract, settings)
         result = ingest_source(contract, settings)
+        if contract.name == EXCHANGE_RATES:  # one early error, not every row quarantined
+            check_reporting_currency(settings)
         context.log.info(
             f"{contract.name}: {len(result.files)} file(s) ({len(result.parsed_files)} new or "
             f"changed, {len(result.removed_files)} removed), {result.raw_rows:,} raw rows, "
             f"{result.accepted_rows:,} accepted, {result.quarantined_rows:,} quarantined "
             f"({result.duplicate_rows:,} duplicate re-exports)"
         )
+        for note in result.notes:
+            context.log.warning(f"{contract.name}: {note}")
         if result.quarantined_rows:
             context.log.warning(f"{contract.name}: quarantine reasons {result.reasons}")
-        return MaterializeResult(
-            metadata=_metadata(result, settings.quarantine_glob(contract.name)),
-            check_results=[_reconcile_check(result)],
-        )
+        metadata = _metadata(result, settings.quarantine_glob(contract.name))
+        if note := check_rows(contract, result, settings, marts_empty_without(contract.name)):
+            context.log.warning(note)
+            metadata[NO_ROWS] = note  # a line of the run summary (cli/runner.py)
+        return MaterializeResult(metadata=metadata, check_results=[_reconcile_check(result)])
 
     return _ingest
 

@@ -27,8 +27,8 @@ def publication(context: AssetExecutionContext, warehouse: WarehouseResource) ->
     written = {m: len(v) for m, v in pub.written_months.items()}
     carried = {m: len(v) for m, v in pub.carried_months.items()}
     context.log.info(
-        f"published {pub.path.name} ({'full' if scope.full else 'months ' + str(len(scope.months))}"
-        f" scope): {pub.row_counts}; month files written {written}, carried over {carried}"
+        f"published {pub.path.name} (scope: {scope.describe()}): {pub.row_counts}; "
+        f"month files written {written}, carried over {carried}"
     )
     # Only now, with every check passed and the publication in place, are decisions recorded.
     decisions = persist_designation_log(settings)

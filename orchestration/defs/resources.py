@@ -15,6 +15,7 @@ from dagster_dbt import DbtCliResource
 from packaging import version
 from pydantic import PrivateAttr
 
+from orchestration.ops.config_check import load_checked_settings
 from orchestration.ops.failures import started_by
 from orchestration.ops.lock import (
     LOCK_NAME,
@@ -22,6 +23,7 @@ from orchestration.ops.lock import (
     RefreshLockedError,
     wait_for_leftovers,
 )
+from orchestration.publish.folders import leftovers, remove_leftovers
 from orchestration.settings import DBT_PROJECT_DIR, Settings
 
 # A run with this tag rebuilds from scratch (`kam refresh --full`; from the UI: add the tag).
@@ -38,13 +40,15 @@ class WarehouseResource(ConfigurableResource):
 
     A run holds the warehouse's refresh lock from resource setup to teardown: with the
     in-process executor that is once per run, around all of its steps. A second refresh,
-    from the daemon or `kam refresh`, fails before its first step, naming the holder.
+    from the daemon or `kam refresh`, fails before its first step, naming the holder. Having
+    the lock, a run first removes what a killed publication left in data/published/.
     """
 
     _lock: RefreshLock | None = PrivateAttr(default=None)
 
     def setup_for_execution(self, context: InitResourceContext) -> None:
-        settings = Settings.load()
+        # A configuration broken since the code location loaded fails the run here, whole.
+        settings = load_checked_settings()
         lock = RefreshLock(settings.warehouse_dir / LOCK_NAME)
         run_id = context.run.run_id if context.run else None
         try:
@@ -55,6 +59,12 @@ class WarehouseResource(ConfigurableResource):
             _do_not_retry(context)
             raise
         self._lock = lock
+        # Under the lock no other refresh is publishing: what a killed one left goes now.
+        if removed := remove_leftovers(leftovers(settings.published_dir)):
+            (context.log.warning if context.log else print)(
+                "removed the leftovers of a killed publication: "
+                + ", ".join(p.name for p in removed)
+            )
         if context.run is not None and context.run.tags.get(FULL_REBUILD_TAG) == "true":
             # Under the lock: no other refresh can be reading what is forgotten here.
             from orchestration.scope.runs import reset_warehouse

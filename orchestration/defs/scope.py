@@ -1,7 +1,7 @@
 """The run-scope asset: which months this run recomputes, decided after every ingest.
 
 dbt, the GX checks of the month-partitioned marts and the publication all read the scope it
-writes (orchestration/incremental/), so they work on exactly the same months.
+writes (orchestration/scope/), so they work on exactly the same months.
 """
 
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
@@ -24,17 +24,18 @@ from orchestration.sources.contracts import load_contracts
 )
 def run_scope(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
     settings = warehouse.settings()
-    decision = decide_scope(settings)
+    decision = decide_scope(settings, context.run.run_id)
     scope = decision.scope
     if scope.full:
         context.log.info(f"scope: full rebuild ({'; '.join(decision.reasons)})")
     else:
-        shown = ", ".join(m.strftime("%Y-%m") for m in scope.months) or "none"
-        context.log.info(f"scope: {len(scope.months)} month(s): {shown}")
+        context.log.info(f"scope: {scope.describe()}")
     return MaterializeResult(
         metadata={
             "full": scope.full,
-            "months": MetadataValue.json([m.isoformat() for m in scope.months]),
+            "months": MetadataValue.json(
+                [[a.isoformat(), b.isoformat()] for a, b in scope.ranges()]
+            ),
             "month_count": len(scope.months),
             "reasons": MetadataValue.json(decision.reasons[:50]),
             "as_of_date": str(decision.as_of),

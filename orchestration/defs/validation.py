@@ -118,6 +118,8 @@ def check_result(summary: ValidationSummary, asset: AssetKey, name: str) -> Asse
     }
     if summary.compact_rows is not None:
         metadata["compact_frame_rows"] = summary.compact_rows
+    if summary.note:
+        metadata["note"] = summary.note
     return AssetCheckResult(
         asset_key=asset,
         check_name=name,
@@ -131,9 +133,10 @@ def check_result(summary: ValidationSummary, asset: AssetKey, name: str) -> Asse
 def _log(context: AssetCheckExecutionContext, summary: ValidationSummary) -> None:
     how = "" if summary.compact_rows is None else f", compact frame of {summary.compact_rows:,}"
     times = " ".join(f"{k} {v:.2f} s" for k, v in summary.seconds.items())
+    note = f"; {summary.note}" if summary.note else ""
     context.log.info(
         f"GX {summary.table}: {summary.successful}/{summary.evaluated} expectations passed on "
-        f"{summary.rows:,} rows ({summary.validated}{how}; {times})"
+        f"{summary.rows:,} rows ({summary.validated}{how}; {times}{note})"
     )
 
 

@@ -17,6 +17,7 @@ import hashlib
 import os
 import re
 from dataclasses import asdict, dataclass, field
+from datetime import date
 from pathlib import Path
 
 from orchestration.state import LEDGER_FILE, read_json, write_json_atomic
@@ -31,6 +32,12 @@ class FileEntry:
     ctime_ns: int
     content_hash: str
     rows: int = 0  # raw rows (data records) in the file
+    # ISO day this content was first ingested: anchors its plausible dates (file_rules.DateWindow)
+    received: str = ""
+    # Plausibility guard (plausibility.py): the file's 99th percentile of each watched value,
+    # and the reference its rows were last judged by.
+    typical: dict[str, float | None] = field(default_factory=dict)
+    references: dict[str, float | None] = field(default_factory=dict)
 
     def same_stat(self, st: os.stat_result) -> bool:
         return (self.size, self.mtime_ns, self.ctime_ns) == (
@@ -77,7 +84,10 @@ class FilePlan:
         return sorted(self.unchanged + self.to_parse, key=lambda e: e.path)
 
 
-def plan_files(ledger: Ledger, raw_dir: Path, files: list[Path], reparse_all: bool) -> FilePlan:
+def plan_files(
+    ledger: Ledger, raw_dir: Path, files: list[Path], reparse_all: bool, today: date
+) -> FilePlan:
+    """`today` becomes the received day of new content; content seen before keeps its day."""
     unchanged, to_parse = [], []
     seen = set()
     for path in files:
@@ -90,8 +100,11 @@ def plan_files(ledger: Ledger, raw_dir: Path, files: list[Path], reparse_all: bo
             continue
         digest = content_hash(path)
         entry = FileEntry(rel, file_key(rel), st.st_size, st.st_mtime_ns, st.st_ctime_ns, digest)
-        if old is not None and old.content_hash == digest and not reparse_all:
-            entry.rows = old.rows  # touched or copied, same content: nothing to parse
+        same = old is not None and old.content_hash == digest
+        entry.received = old.received if same and old.received else today.isoformat()
+        if same and not reparse_all:
+            # touched or copied, same content: nothing to parse
+            entry.rows, entry.typical, entry.references = old.rows, old.typical, old.references
             unchanged.append(entry)
         else:
             to_parse.append(entry)

@@ -22,16 +22,20 @@ import hashlib
 import os
 import time
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 import duckdb
 
 from orchestration.duck import connect, quote_ident, quote_literal
-from orchestration.ingest.ledger import FileEntry, Ledger, plan_files
+from orchestration.ingest.file_rules import DateWindow
+from orchestration.ingest.ledger import FileEntry, FilePlan, Ledger, plan_files
 from orchestration.ingest.parse import parse_file, part_columns
+from orchestration.ingest.plausibility import references
 from orchestration.ingest.readers import discover_source
 from orchestration.ingest.rules import (
     EXTRA_COLUMNS,
+    Lookups,
     check_rows,
     create_lookups,
     find_duplicates,
@@ -61,6 +65,7 @@ class IngestResult:
     removed_files: list[str] = field(default_factory=list)
     footprint: Footprint = field(default_factory=Footprint)  # months the changes touch
     seconds: dict[str, float] = field(default_factory=dict)  # per phase: parse, rules, write
+    notes: list[str] = field(default_factory=list)  # about whole files parsed this run
 
 
 @dataclass(frozen=True)
@@ -85,8 +90,12 @@ class _Paths:
 
 
 def ingest_source(
-    contract: SourceContract, settings: Settings, reparse_all: bool = False
+    contract: SourceContract,
+    settings: Settings,
+    reparse_all: bool = False,
+    today: date | None = None,
 ) -> IngestResult:
+    """`today` (default: the run date) is the received day of new files (DateWindow)."""
     settings.ensure_dirs()
     paths = _Paths.of(settings, contract.name)
     for d in (paths.parts, paths.accepted, paths.quarantine):
@@ -94,16 +103,19 @@ def ingest_source(
     _remove_single_file_layout(settings, contract.name)
     files = discover_source(settings.raw_dir, contract.folder, contract.files, contract.file_type)
     ledger = Ledger.load(paths.state)
-    fingerprint = _declaration_fingerprint(contract)
+    fingerprint = _declaration_fingerprint(contract, settings)
     reparse = reparse_all or ledger.fingerprint != fingerprint
-    plan = plan_files(ledger, settings.raw_dir, files, reparse)
+    plan = plan_files(ledger, settings.raw_dir, files, reparse, today or date.today())
     result = IngestResult(contract.name, [e.path for e in plan.current])
     con = connect(settings)
     clock = _Clock(result.seconds)
     try:
         for entry in plan.to_parse:
             raw = settings.raw_dir / entry.path
-            entry.rows = parse_file(con, contract, raw, entry.path, paths.part(entry.key))
+            window = DateWindow.of(settings.ingest.dates, date.fromisoformat(entry.received))
+            parsed = parse_file(con, contract, raw, entry.path, paths.part(entry.key), window)
+            entry.rows, entry.typical = parsed.rows, parsed.typical
+            result.notes += parsed.notes
             stop_on_taxonomy_mismatch(con, contract, paths.part(entry.key), str(raw))
         clock.lap("parse")
         current = plan.current
@@ -111,11 +123,13 @@ def ingest_source(
         con.execute("CREATE OR REPLACE TEMP TABLE _files (_file_key VARCHAR, _source_file VARCHAR)")
         if current:
             con.executemany("INSERT INTO _files VALUES (?, ?)", [[e.key, e.path] for e in current])
-        lookups = create_lookups(con, contract, settings)
+        refs = references(current, contract.plausibility)
+        moved = _references_moved(plan, refs)
+        lookups = create_lookups(con, contract, settings, refs)
         lookups_fp = lookups.fingerprint(con)
         stored = paths.state / "context.parquet"
         recheck_all = reparse or lookups_fp != ledger.lookups or not stored.exists()
-        _apply_rules(con, contract, settings, paths, plan, stored, lookups, recheck_all)
+        _apply_rules(con, contract, settings, paths, plan, stored, lookups, recheck_all, moved)
         changed_keys = _changed_context(con, stored)
         clock.lap("rules")
         to_write = {e.key for e in plan.to_parse} | changed_keys
@@ -148,8 +162,14 @@ class _Clock:
         self.last = now
 
 
-def _declaration_fingerprint(contract: SourceContract) -> str:
-    text = INGEST_VERSION + contract.model_dump_json()
+def _declaration_fingerprint(contract: SourceContract, settings: Settings) -> str:
+    """Everything a part depends on besides the file: a change parses every file again.
+    `required` decides whether a run may go on without rows, not what a file yields."""
+    text = (
+        INGEST_VERSION
+        + contract.model_dump_json(exclude={"required"})
+        + settings.ingest.dates.model_dump_json()
+    )
     return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
 
@@ -157,6 +177,16 @@ def _remove_single_file_layout(settings: Settings, source: str) -> None:
     """Outputs of versions before the per-file layout (one Parquet file per source)."""
     for d in (settings.ingested_dir, settings.quarantine_dir):
         (d / f"{source}.parquet").unlink(missing_ok=True)
+
+
+def _references_moved(plan: FilePlan, refs: dict[str, dict]) -> set[str]:
+    """Keys of unparsed files whose plausibility reference moved (a file sorting before them
+    came, changed or went): their rows are judged again. Records the new references."""
+    parsed = {e.key for e in plan.to_parse}
+    moved = {e.key for e in plan.current if e.key not in parsed and e.references != refs[e.key]}
+    for e in plan.current:
+        e.references = refs[e.key]
+    return moved
 
 
 def _drop_stale_parts(paths: _Paths, current: list[FileEntry]) -> None:
@@ -171,15 +201,17 @@ def _apply_rules(
     contract: SourceContract,
     settings: Settings,
     paths: _Paths,
-    plan,
+    plan: FilePlan,
     stored: Path,
-    lookups,
+    lookups: Lookups,
     recheck_all: bool,
+    moved: set[str],
 ) -> None:
     """Create `_context`: every row the cross-file rules reject (rules.py).
 
-    Reference and rate results of unchanged files are reused unless a lookup table changed;
-    duplicates are decided across all files whenever any file changed.
+    Reference, rate and plausibility results of unchanged files are reused unless a lookup
+    table changed or their plausibility reference `moved`; duplicates are decided across all
+    files whenever any file changed.
     """
     if stored.exists():
         con.execute(
@@ -189,9 +221,10 @@ def _apply_rules(
         con.execute(f"CREATE OR REPLACE TEMP TABLE _stored ({CONTEXT_COLUMNS})")
     current = plan.current
     con.execute(f"CREATE OR REPLACE TEMP TABLE _extra ({EXTRA_COLUMNS})")
-    checked = current if recheck_all else plan.to_parse
+    parsed = {e.key for e in plan.to_parse}
+    checked = [e for e in current if recheck_all or e.key in parsed or e.key in moved]
     if not recheck_all:
-        kept = [e.key for e in current if e not in plan.to_parse]
+        kept = [e.key for e in current if e.key not in parsed and e.key not in moved]
         con.execute(
             "INSERT INTO _extra SELECT _file_key, _source_row, _extra FROM _stored "
             "WHERE len(_extra) > 0 AND list_contains(?, _file_key)",

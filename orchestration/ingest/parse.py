@@ -13,12 +13,16 @@ in one query and streamed to a compressed Parquet part, so memory stays flat at 
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import duckdb
 
 from orchestration.duck import quote_ident, quote_literal
-from orchestration.ingest.readers import IngestError, RawFile, read_raw, row_offsets
+from orchestration.ingest.file_rules import US_FORMAT, DateWindow, FileRules
+from orchestration.ingest.plausibility import typical_sql
+from orchestration.ingest.ranges import product_problems
+from orchestration.ingest.readers import IngestError, RawFile, RawRead, read_raw, row_offsets
 from orchestration.ingest.typed_sql import problem_exprs, typed_expr
 from orchestration.sources.contracts import SourceContract
 
@@ -34,29 +38,95 @@ def part_columns(contract: SourceContract) -> str:
     )
 
 
+@dataclass(frozen=True)
+class ParsedFile:
+    rows: int
+    notes: list[str]  # what a person should know about the file as a whole
+    typical: dict[str, float | None]  # watched values of the plausibility guard
+
+
 def parse_file(
     con: duckdb.DuckDBPyConnection,
     contract: SourceContract,
     path: Path,
     source_file: str,
     part: Path,
-) -> int:
+    window: DateWindow,
+) -> ParsedFile:
     """Write the part of the raw file at `path` (known as `source_file`, its path relative to
-    data/raw) atomically, and return its number of rows."""
+    data/raw) atomically. Dates outside `window` are problems.
+
+    A file that writes a number US-style is parsed a second time, with its locale-dependent
+    numbers as problems too (file_rules.py); only such files pay for the second pass.
+    """
     tmp = part.with_name(f".{part.name}.tmp")
+    rules = FileRules(window=window)
+    read = _parse(con, contract, path, source_file, tmp, rules)
+    notes = [f"{source_file} {note}" for note in read.notes]
+    rows, with_problems, typical = _summary(con, contract, tmp)
+    if with_problems and (evidence := _us_number_evidence(con, tmp)):
+        _parse(con, contract, path, source_file, tmp, replace(rules, us_numbers=evidence))
+        notes.append(
+            f"{source_file} writes numbers US-style ({evidence}): its numbers that read "
+            "differently in German and US format are quarantined"
+        )
+        rows, _, typical = _summary(con, contract, tmp)
+    os.replace(tmp, part)
+    return ParsedFile(rows, notes, typical)
+
+
+def _summary(
+    con: duckdb.DuckDBPyConnection, contract: SourceContract, part: Path
+) -> tuple[int, int, dict[str, float | None]]:
+    """One pass over the part: its rows, its rows with problems, the plausibility guard's
+    typical values."""
+    typical = typical_sql(contract)
+    row = con.execute(
+        f"SELECT count(*), count(*) FILTER (WHERE len(_problems) > 0)"
+        f"{''.join(', ' + t for t in typical)} FROM read_parquet({quote_literal(str(part))})"
+    ).fetchone()
+    return row[0], row[1], dict(zip(contract.plausibility, row[2:], strict=True))
+
+
+def _parse(
+    con: duckdb.DuckDBPyConnection,
+    contract: SourceContract,
+    path: Path,
+    source_file: str,
+    tmp: Path,
+    rules: FileRules,
+) -> RawRead:
     read = read_raw(
         con,
         path,
-        consume=lambda raw: _write_typed(con, contract, raw, source_file, tmp),
+        consume=lambda raw: _write_typed(con, contract, raw, source_file, tmp, rules),
         discard=lambda: tmp.unlink(missing_ok=True),
         delimiter=contract.format.delimiter if contract.format else ";",
     )
     if read.rejects:
         _add_malformed_lines(con, contract, tmp, source_file, read.rejects, read.rejected_rows)
-    os.replace(tmp, part)
-    return con.execute(f"SELECT count(*) FROM read_parquet({quote_literal(str(part))})").fetchone()[
-        0
+    return read
+
+
+def _us_number_evidence(con: duckdb.DuckDBPyConnection, part: Path) -> str | None:
+    """'row 3 unit_price "100.00"' for the first two rows of the part with a number written
+    US-style (their first such number)."""
+    rows = con.execute(
+        f"""
+        SELECT _source_row, first(p ORDER BY i) FROM (
+            SELECT _source_row, _problems FROM read_parquet({quote_literal(str(part))})
+            WHERE len(_problems) > 0
+        ), unnest(_problems) WITH ORDINALITY t(p, i)
+        WHERE starts_with(p, {quote_literal(US_FORMAT)}) GROUP BY _source_row
+        ORDER BY _source_row LIMIT 2
+        """
+    ).fetchall()
+    # p = 'number in US format in unit_price: "100.00" (...)'
+    shown = [
+        f"row {r} " + p.removeprefix(US_FORMAT).split(" (")[0].replace(": ", " ", 1)
+        for r, p in rows
     ]
+    return ", ".join(shown) or None
 
 
 def _add_malformed_lines(
@@ -100,8 +170,10 @@ def _write_typed(
     raw: RawFile,
     source_file: str,
     part: Path,
+    file_rules: FileRules,
 ) -> None:
     """One query: the file's rows typed, with the problems of each row's own columns."""
+    rules = replace(file_rules, fmt=raw.fmt)
     missing = [c.name for c in contract.columns if c.name not in raw.columns]
     required_missing = [c for c in missing if contract.column(c).required]
     if required_missing:
@@ -116,7 +188,8 @@ def _write_typed(
         text, value = f"__kam_x{i}", _value(col.name)
         texts.append(f"NULLIF(TRIM(CAST({rawref} AS VARCHAR)), '') AS {text}")
         typed.append(f"{typed_expr(col, rawref, raw.fmt, text)} AS {value}")
-        problems += problem_exprs(col, rawref, value, text)
+        problems += problem_exprs(col, rawref, value, text, rules)
+    problems += product_problems(contract, _value)
     record = ", ".join(f"{quote_literal(src)}: {quote_ident(src)}" for src in raw.columns.values())
     values = ", ".join(
         f"CAST({_value(c.name)} AS {c.duckdb_type}) AS {quote_ident(c.name)}"

@@ -13,15 +13,21 @@ must the caller shift the row numbers past them (`row_offsets`).
 from __future__ import annotations
 
 import codecs
-import shutil
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 
 from orchestration.duck import quote_literal
+from orchestration.ingest.encodings import (
+    EncodingError,
+    line_as_cp1252,
+    mixed_encoding_reason,
+    transcode_cp1252,
+    utf8_evidence,
+)
 
 SUFFIXES = {".csv": "csv", ".parquet": "parquet"}
 ENCODING_ERRORS = ("INVALID UNICODE", "INVALID ENCODING")
@@ -43,6 +49,18 @@ class RawFile:
 class RawRead:
     rejects: list[tuple[int, str, str]]  # (row, reason, raw line) for malformed CSV rows
     rejected_rows: list[int]  # their data row numbers, ascending (see row_offsets)
+    notes: list[str] = field(default_factory=list)  # about the file as a whole
+
+
+@dataclass(frozen=True)
+class _Reject:
+    """A line DuckDB could not read (line 1 = the header)."""
+
+    line: int
+    kind: str
+    message: str
+    raw: str
+    column: str | None
 
 
 def discover(folder: Path) -> list[Path]:
@@ -84,6 +102,7 @@ def read_raw(
     `consume` wrote, and the file is transcoded and consumed again.
     """
     fmt = SUFFIXES[path.suffix.lower()]
+    _stop_if_empty(path, fmt)
     if fmt == "parquet":
         relation = (
             f"SELECT * EXCLUDE (file_row_number), file_row_number + 1 AS _row "
@@ -92,16 +111,50 @@ def read_raw(
         consume(_bind(con, path, fmt, relation))
         return RawRead([], [])
     errors = _stream_csv(con, path, path, consume, delimiter)
-    if any(kind in ENCODING_ERRORS for _, kind, _, _ in errors):
-        discard()
-        with tempfile.TemporaryDirectory() as tmp:
-            utf8 = Path(tmp) / path.name
-            _transcode_cp1252(path, utf8)
-            errors = _stream_csv(con, path, utf8, consume, delimiter)
+    if not any(e.kind in ENCODING_ERRORS for e in errors):
+        return _raw_read(errors)
+    if evidence := utf8_evidence(path):  # UTF-8 and Windows-1252 rows: keep the UTF-8 read
+        rejects = [
+            (e.line - 1, mixed_encoding_reason(e.column, evidence), line_as_cp1252(path, e.line))
+            if e.kind in ENCODING_ERRORS
+            else (e.line - 1, f"malformed CSV row: {e.message}", e.raw)
+            for e in errors
+        ]
+        note = (
+            f"mixes encodings (line {evidence.line} is UTF-8, other lines are not): "
+            "its rows that are not UTF-8 are quarantined"
+        )
+        return RawRead(rejects, sorted(e.line - 1 for e in errors), [note])
+    discard()
+    with tempfile.TemporaryDirectory() as tmp:
+        utf8 = Path(tmp) / path.name
+        try:
+            transcode_cp1252(path, utf8)
+        except EncodingError as e:
+            raise IngestError(str(e)) from None
+        return _raw_read(_stream_csv(con, path, utf8, consume, delimiter))
+
+
+def _raw_read(errors: list[_Reject]) -> RawRead:
     return RawRead(
-        rejects=[(line - 1, f"malformed CSV row: {msg}", raw) for line, _, msg, raw in errors],
-        rejected_rows=sorted(line - 1 for line, _, _, _ in errors),
+        rejects=[(e.line - 1, f"malformed CSV row: {e.message}", e.raw) for e in errors],
+        rejected_rows=sorted(e.line - 1 for e in errors),
     )
+
+
+def _stop_if_empty(path: Path, fmt: str) -> None:
+    """A file without even a header row is a failed export, not a delivery of no rows (that is a
+    header-only CSV): how many rows are missing is unknown, so the refresh stops."""
+    size = path.stat().st_size
+    if size > 4096:
+        return
+    if path.read_bytes().removeprefix(codecs.BOM_UTF8).strip() == b"":
+        no_rows = "the header row" if fmt == "csv" else "the columns"
+        raise IngestError(
+            f"{path}: empty file ({size} bytes, no header row): a failed or interrupted export? "
+            f"Replace it with the complete export, or delete it (a file with {no_rows} and no "
+            "data rows is how a source delivers no rows)."
+        )
 
 
 def _bind(
@@ -112,7 +165,7 @@ def _bind(
     except duckdb.Error as e:
         if fmt != "csv":
             raise
-        raise IngestError(f"{path}: cannot be read as a {delimiter!r}-separated CSV: {e}") from None
+        raise unreadable_csv(path, delimiter, e) from None
     return RawFile(path, fmt, {n.strip().lower(): n for n in names}, relation)
 
 
@@ -122,7 +175,7 @@ def _stream_csv(
     readable: Path,
     consume: Callable[[RawFile], None],
     delimiter: str = ";",
-) -> list[tuple]:
+) -> list[_Reject]:
     """Consume the CSV at `readable` (reported as `path`); return DuckDB's rejected lines."""
     con.execute("DROP TABLE IF EXISTS _csv_reject_errors; DROP TABLE IF EXISTS _csv_reject_scans")
     relation = (
@@ -137,28 +190,44 @@ def _stream_csv(
     try:
         consume(raw)
     except duckdb.InvalidInputException as e:
-        raise IngestError(f"{path}: cannot be read as a {delimiter!r}-separated CSV: {e}") from None
-    # One row per rejected line (DuckDB reports e.g. each missing column separately).
-    return con.execute(
-        "SELECT line, min(error_type), min(error_message), min(csv_line) "
+        raise unreadable_csv(path, delimiter, e) from None
+    # One row per rejected line. DuckDB reports each missing column separately, counting up
+    # ("Found: 6", "Found: 7", ...): the first column's report has the true count.
+    rows = con.execute(
+        "SELECT line, arg_min(error_type, column_idx), arg_min(error_message, column_idx), "
+        "arg_min(csv_line, column_idx), arg_min(column_name, column_idx) "
         "FROM _csv_reject_errors GROUP BY line ORDER BY line"
     ).fetchall()
+    return [_Reject(*r) for r in rows]
+
+
+def unreadable_csv(path: Path, delimiter: str, error: duckdb.Error) -> IngestError:
+    """The reason a whole CSV cannot be read, in a line or two: DuckDB's own message lists the
+    dialects it tried and generic fixes. An unclosed quote is the usual cause; it swallows every
+    row after it, so the file stops the refresh and the line that opens it is named."""
+    if (line := unclosed_quote(path)) is not None:
+        number, text = line
+        return IngestError(
+            f"{path}: cannot be read as a {delimiter!r}-separated CSV: line {number} opens a "
+            f'quote (") that no later field closes: {text[:160]!r}. Remove or close the quote '
+            "and export the file again."
+        )
+    first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    return IngestError(f"{path}: cannot be read as a {delimiter!r}-separated CSV: {first}")
+
+
+def unclosed_quote(path: Path) -> tuple[int, str] | None:
+    """The first line (1-based, header included) with an odd number of quote characters, when
+    the file as a whole has one (a quoted field may hold a line break and is then balanced)."""
+    opened: tuple[int, str] | None = None
+    with path.open("rb") as f:
+        for number, raw in enumerate(f, start=1):
+            if raw.count(b'"') % 2:
+                opened = None if opened else (number, raw.decode("utf-8", "replace").rstrip())
+    return opened
 
 
 def row_offsets(rejected_rows: list[int]) -> list[int]:
     """Row numbers of a read count accepted lines only. With rejected data rows r_1 < r_2 < ...,
     the k-th accepted row is data row k + #{j : o_j < k}, o_j = r_j - j (these offsets)."""
     return [r - j for j, r in enumerate(sorted(rejected_rows), start=1)]
-
-
-def _transcode_cp1252(src: Path, dst: Path) -> None:
-    try:
-        with src.open("rb") as fin, dst.open("wb") as fout:
-            reader = codecs.getreader("cp1252")(fin, errors="strict")
-            writer = codecs.getwriter("utf-8")(fout)
-            shutil.copyfileobj(reader, writer, 1 << 20)
-    except UnicodeDecodeError as e:
-        raise IngestError(
-            f"{src}: neither UTF-8 nor Windows-1252 (byte {e.object[e.start : e.end]!r} "
-            f"at offset {e.start} of a chunk)"
-        ) from None

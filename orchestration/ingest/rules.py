@@ -22,9 +22,20 @@ from pathlib import Path
 import duckdb
 
 from orchestration.duck import quote_ident, quote_literal
+from orchestration.ingest.plausibility import (
+    create_reference_table,
+    plausibility_problems,
+    reference_columns,
+)
+from orchestration.ingest.ranges import MARGIN, amount_sql, conversion_bound, german, german_sql
 from orchestration.ingest.readers import IngestError
 from orchestration.settings import Settings
-from orchestration.sources.contracts import EXCHANGE_RATES, SourceContract
+from orchestration.sources.contracts import (
+    EXCHANGE_RATES,
+    Column,
+    SourceContract,
+    load_contracts,
+)
 
 EXTRA_COLUMNS = "_file_key VARCHAR, _source_row BIGINT, _extra VARCHAR[]"
 
@@ -34,22 +45,33 @@ class Lookups:
     """Small tables the rules join against, built once per source and run."""
 
     references: list[tuple[str, str, str]]  # (column, referenced source, lookup table)
-    rates: str | None  # table (currency, first_rate_date): rates into the reporting currency
+    # table (currency, first_rate_date, max_rate): rates into the reporting currency
+    rates: str | None
+    rate_column: Column | None = None  # exchange_rates.rate: its type bounds conversions
+    # table (_file_key, r0, ...) of the plausibility references, and the factor (plausibility.py)
+    plausible: str | None = None
+    factor: float | None = None
 
     def fingerprint(self, con: duckdb.DuckDBPyConnection) -> str:
-        """Changes exactly when the content of a lookup table changes."""
+        """Changes exactly when the content of a lookup table changes, or the factor. (The
+        plausibility references are compared file by file: load.py re-checks the files whose
+        reference moved.)"""
         tables = [t for _, _, t in self.references] + ([self.rates] if self.rates else [])
         parts = [
             str(con.execute(f"SELECT count(*), bit_xor(hash(t)) FROM {t} AS t").fetchone())
             for t in tables
         ]
-        return "|".join(parts)
+        return "|".join(parts + ([f"plausibility x {self.factor}"] if self.plausible else []))
 
 
 def create_lookups(
-    con: duckdb.DuckDBPyConnection, contract: SourceContract, settings: Settings
+    con: duckdb.DuckDBPyConnection,
+    contract: SourceContract,
+    settings: Settings,
+    plausibility_refs: dict[str, dict] | None = None,
 ) -> Lookups:
-    """Accepted values of referenced sources, and the first rate date per currency.
+    """Accepted values of referenced sources, the first rate date per currency, and the
+    plausibility references of the source's files (file key -> value -> reference).
 
     A reference is unknown when its value is not among the referenced source's accepted
     non-null values in any of the reference's target columns. A rate exists on or before a date
@@ -66,20 +88,26 @@ def create_lookups(
         )
         con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {known}")
         refs.append((ref.column, ref.source, table))
-    rates = None
+    rates, rate_column = None, None
     if contract.currency and contract.name != EXCHANGE_RATES:
+        rate_column = load_contracts()[EXCHANGE_RATES].column("rate")
         path = quote_literal(settings.accepted_glob(EXCHANGE_RATES))
         rates = "_rates_into"
         con.execute(
             f"""
             CREATE OR REPLACE TEMP TABLE {rates} AS
-            SELECT from_currency AS currency, min(rate_date) AS first_rate_date
+            SELECT from_currency AS currency, min(rate_date) AS first_rate_date,
+                   max(rate) AS max_rate
             FROM read_parquet({path})
             WHERE to_currency = {quote_literal(settings.reporting_currency)}
             GROUP BY ALL
             """
         )
-    return Lookups(refs, rates)
+    factor = settings.ingest.plausibility_factor
+    plausible = None
+    if contract.plausibility and factor and plausibility_refs is not None:
+        plausible = create_reference_table(con, contract.plausibility, plausibility_refs)
+    return Lookups(refs, rates, rate_column, plausible, factor)
 
 
 def check_rows(
@@ -95,7 +123,7 @@ def check_rows(
     Reads only the columns the rules need and keeps only the rejected rows: cheap at tens of
     millions of rows.
     """
-    if not parts or not (lookups.references or lookups.rates):
+    if not parts or not (lookups.references or lookups.rates or lookups.plausible):
         return
     joins, looked_up, ref_problems = [], [], []
     for i, (column, source, table) in enumerate(lookups.references):
@@ -106,7 +134,7 @@ def check_rows(
             f"CASE WHEN {value} IS NOT NULL AND {found} IS NULL THEN 'unknown {column} ''' "
             f"|| {value} || ''' (not an accepted row of {source})' END"
         )
-    rate_problem = "NULL::VARCHAR"
+    row_problems = ["NULL::VARCHAR"]
     if lookups.rates:
         rule = contract.currency
         assert rule is not None
@@ -118,20 +146,39 @@ def check_rows(
         else:
             has_rate, detail = "__kam_fx_first IS NOT NULL", "''"
         joins.append(f"LEFT JOIN {lookups.rates} AS _fx ON _fx.currency = p.{cur}")
-        looked_up.append("_fx.first_rate_date AS __kam_fx_first")
-        rate_problem = (
-            f"CASE WHEN len(_problems) = 0 AND len(__kam_refs) = 0 AND {cur} IS NOT NULL "
-            f"AND {cur} <> {reporting} AND NOT {has_rate} THEN 'no exchange rate ' || {cur} "
-            f"|| ' -> ' || {reporting} || {detail} END"
+        looked_up += [
+            "_fx.first_rate_date AS __kam_fx_first",
+            f"CASE WHEN p.{cur} = {reporting} THEN 1 ELSE _fx.max_rate END AS __kam_fx_max",
+        ]
+        clean = f"len(_problems) = 0 AND len(__kam_refs) = 0 AND {cur} IS NOT NULL"
+        row_problems = [
+            f"CASE WHEN {clean} AND {cur} <> {reporting} AND NOT {has_rate} "
+            f"THEN 'no exchange rate ' || {cur} || ' -> ' || {reporting} || {detail} END"
+        ]
+        assert lookups.rate_column is not None
+        row_problems += conversion_problems(
+            contract,
+            cur,
+            reporting,
+            f"{clean} AND ({cur} = {reporting} OR {has_rate})",
+            lookups.rate_column,
         )
+    if lookups.plausible:
+        assert lookups.factor is not None
+        joins.append(
+            f"LEFT JOIN {lookups.plausible} AS _pl "
+            "ON _pl._file_key = parse_filename(p.filename, true)"
+        )
+        looked_up += reference_columns(contract, "_pl")
+        row_problems += plausibility_problems(contract, lookups.factor)
     con.execute(
         f"""
         INSERT INTO _extra
-        SELECT parse_filename(filename, true), _source_row,
-               CASE WHEN __kam_rate IS NULL THEN __kam_refs
-                    ELSE list_append(__kam_refs, __kam_rate) END
+        SELECT parse_filename(filename, true), _source_row, list_concat(__kam_refs, __kam_fx)
         FROM (
-            SELECT *, {rate_problem} AS __kam_rate
+            SELECT *, list_filter(
+                [{", ".join(row_problems)}]::VARCHAR[], lambda x: x IS NOT NULL
+            ) AS __kam_fx
             FROM (
                 SELECT *, list_filter(
                     [{", ".join(ref_problems) or "NULL"}]::VARCHAR[], lambda x: x IS NOT NULL
@@ -142,9 +189,30 @@ def check_rows(
                 )
             )
         )
-        WHERE len(__kam_refs) > 0 OR __kam_rate IS NOT NULL
+        WHERE len(__kam_refs) > 0 OR len(__kam_fx) > 0
         """
     )
+
+
+def conversion_problems(
+    contract: SourceContract, cur: str, reporting: str, has_rate: str, rate: Column
+) -> list[str]:
+    """An amount whose conversion (cents x rate, DECIMAL(18, 2) x the rate's type) would
+    overflow downstream: checked at the currency's highest rate into the reporting currency."""
+    bound = conversion_bound(rate)
+    out = []
+    for amount in contract.money_amounts:
+        value = f"abs({amount_sql(amount)})"
+        name = amount.replace(" * ", " x ")
+        out.append(
+            f"CASE WHEN {has_rate} AND {value} * __kam_fx_max >= {float(bound) * MARGIN!r} THEN "
+            f"'amount out of range for conversion in {name}: ' || {german_sql(value)} || ' ' || "
+            f"{cur} || ' (' || CASE WHEN {cur} = {reporting} THEN '' ELSE 'at up to ' || "
+            f"replace(CAST(__kam_fx_max AS VARCHAR), '.', ',') || ' ' || {reporting} || ' per ' "
+            f"|| {cur} || ' ' END || 'it must stay below {german(bound)} ' || {reporting} || "
+            f"': cents x {rate.type} rates are computed in 18 digits)' END"
+        )
+    return out
 
 
 def find_duplicates(

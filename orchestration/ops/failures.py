@@ -23,7 +23,7 @@ from typing import Any
 from dagster import DagsterEventType, DagsterInstance
 from dagster._core.storage.tags import RETRY_NUMBER_TAG, WILL_RETRY_TAG
 
-from orchestration.settings import AlertsConfig, Settings
+from orchestration.settings import AlertsConfig, ConfigError, Settings, load_alerts
 
 FAILURES_FILE = "failures.jsonl"
 STARTED_BY_TAG = "kam/started_by"  # set by `kam refresh` on its runs
@@ -46,6 +46,17 @@ log = logging.getLogger(__name__)
 
 def failures_path(settings: Settings) -> Path:
     return settings.log_dir / FAILURES_FILE
+
+
+def reporting_settings() -> tuple[Settings, AlertsConfig]:
+    """Where to record a failure and where to alert, also when the failure is the
+    configuration itself: the data folder of KAM_DATA_DIR (or the default) and whatever
+    alerting settings are still readable."""
+    try:
+        settings = Settings.load()
+    except ConfigError:
+        return Settings.fallback(), load_alerts()
+    return settings, settings.alerts
 
 
 def failure_record(
@@ -116,7 +127,8 @@ def started_by(tags: Mapping[str, str]) -> str:
 
 
 def config_failure_record(error: str, *, reported_by: str, data_dir: Path) -> dict[str, Any]:
-    """A refresh stopped by invalid configuration before any run existed."""
+    """A refresh stopped before any run existed: by invalid configuration, or a crash while
+    loading the pipeline."""
     return {
         "time": _iso(datetime.now(UTC).timestamp()),
         "run_id": None,
@@ -150,9 +162,12 @@ def report_failure(
     line = json.dumps(record, ensure_ascii=False) + "\n"
     with path.open("a+b") as f:
         fcntl.flock(f, fcntl.LOCK_EX)  # the sensor and the CLI may report the same run at once
-        if record["run_id"] and f'"run_id": "{record["run_id"]}"'.encode() in _tail(f):
+        tail = _tail(f)
+        if record["run_id"] and f'"run_id": "{record["run_id"]}"'.encode() in tail:
             return Reported(False, "skipped (recorded before)")
-        f.write(line.encode("utf-8"))
+        # A writer killed mid-line left a torn record: start on a fresh line, or this record
+        # would be glued to it and unreadable too.
+        f.write((b"\n" if tail and not tail.endswith(b"\n") else b"") + line.encode("utf-8"))
     logger.info(f"failure recorded in {path}")
     if not alerts.webhook_url:
         return Reported(True, "off")
@@ -177,24 +192,49 @@ def post_json(url: str, payload: dict[str, Any], timeout: float) -> int:
 
 
 def last_failure(settings: Settings) -> dict[str, Any] | None:
-    """The newest record of failures.jsonl, or None."""
+    """The newest readable record of failures.jsonl, or None."""
     path = failures_path(settings)
     if not path.exists():
         return None
     with path.open("rb") as f:
-        for line in reversed(_tail(f).splitlines()):
-            try:
-                return json.loads(line)
-            except ValueError:
-                continue  # a torn last line (disk full, kill) must not hide the one before
-    return None
+        records = _records(path, _tail(f, whole_lines=True))
+    return records[-1] if records else None
 
 
-def _tail(f) -> bytes:
+def read_failures(settings: Settings) -> list[dict[str, Any]]:
+    """Every readable record of failures.jsonl, oldest first."""
+    path = failures_path(settings)
+    return _records(path, path.read_bytes()) if path.exists() else []
+
+
+def _records(path: Path, text: bytes) -> list[dict[str, Any]]:
+    """The JSON lines of `text`; a torn line (disk full, a kill mid-write) is skipped with a
+    warning, so it never hides the records around it."""
+    records = []
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except ValueError:
+            record = None
+        if not isinstance(record, dict):
+            log.warning(f"{path}: skipped a torn or unreadable line: {line[:80]!r}")
+            continue
+        records.append(record)
+    return records
+
+
+def _tail(f, whole_lines: bool = False) -> bytes:
+    """The last _TAIL_BYTES of `f`; with `whole_lines`, without the partial line they start in."""
     f.seek(0, 2)
     size = f.tell()
-    f.seek(max(0, size - _TAIL_BYTES))
-    return f.read()
+    start = max(0, size - _TAIL_BYTES)
+    f.seek(start)
+    data = f.read()
+    if whole_lines and start > 0:
+        data = data.partition(b"\n")[2]
+    return data
 
 
 _MODULE_PATH = re.compile(r"^(?:[A-Za-z_]\w*\.)+(?=\w+: )")

@@ -95,22 +95,39 @@ def wait_for_leftovers(db: Path, log: Callable[[str], None], timeout: float | No
 def db_opened_by(db: Path) -> int | None:
     """The pid of another process holding a lock on `db` (DuckDB locks its open files), or None.
 
+    Not on Linux: None (no check).
+    """
+    return next((pid for pid in _lock_holders(db) or [] if pid != os.getpid()), None)
+
+
+def is_locked(path: Path) -> bool:
+    """Whether any process holds the refresh lock `path` now, asked without taking it (even a
+    moment's lock here could turn away a refresh starting then). Not on Linux: whether a live
+    holder has written its details."""
+    pids = _lock_holders(path)
+    return bool(pids) if pids is not None else holder(path) is not None
+
+
+def _lock_holders(path: Path) -> list[int] | None:
+    """Pids holding a lock (flock or POSIX) on `path`; None when /proc/locks is not readable.
+
     Read from /proc/locks rather than asked with F_GETLK: opening and closing the file here
-    would drop every POSIX lock this process holds on it. Not on Linux: None (no check).
+    would drop every POSIX lock this process holds on it.
     """
     try:
-        st = db.stat()
         table = Path("/proc/locks").read_text()
     except OSError:
         return None
+    try:
+        st = path.stat()
+    except OSError:
+        return []
     device = f"{os.major(st.st_dev):02x}:{os.minor(st.st_dev):02x}:{st.st_ino}"
-    for line in table.splitlines():
-        fields = line.split()
-        if len(fields) >= 6 and fields[1] != "->" and fields[5] == device:
-            pid = int(fields[4])
-            if pid != os.getpid():
-                return pid
-    return None
+    return [
+        int(fields[4])
+        for fields in map(str.split, table.splitlines())
+        if len(fields) >= 6 and fields[1] != "->" and fields[5] == device
+    ]
 
 
 def _command(pid: int) -> str:

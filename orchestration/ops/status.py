@@ -1,7 +1,8 @@
 """`kam status`: is the warehouse healthy? Publication, current pointer, last failure, freshness.
 
 Reads only small files (manifests, the tail of failures.jsonl, the lock file) and stats the raw
-files: cheap enough for a monitoring probe, and it never touches the refresh lock itself.
+files: cheap enough for a monitoring probe, and it never takes the refresh lock itself. The one
+thing it changes: the leftovers of a killed publication, removed when no refresh holds the lock.
 """
 
 from __future__ import annotations
@@ -16,19 +17,33 @@ from zoneinfo import ZoneInfo
 
 from croniter import croniter
 
+from orchestration.ops.config_check import ConfigState
 from orchestration.ops.failures import last_failure
 from orchestration.ops.freshness import source_freshness
-from orchestration.ops.lock import LOCK_NAME, holder
-from orchestration.publish.folders import current_publication, publications
+from orchestration.ops.lock import LOCK_NAME, holder, is_locked
+from orchestration.publish.folders import (
+    current_publication,
+    leftovers,
+    publications,
+    remove_leftovers,
+)
 from orchestration.scope.pending import Footprint, read_pending
 from orchestration.scope.runs import read_built
-from orchestration.settings import ScheduleConfig, Settings
+from orchestration.settings import ConfigError, ScheduleConfig, Settings, load_schedule
 from orchestration.sources.contracts import load_contracts
 
+# A scheduled run that has neither published nor failed this long after its tick is reported.
+SILENT_AFTER = 3 * 3600.0
+RUNNING_STATES = ("RUNNING", "DECLARED_IN_CODE")
 
-def collect_status(settings: Settings, now: float | None = None) -> dict[str, Any]:
+
+def collect_status(config: ConfigState | Settings, now: float | None = None) -> dict[str, Any]:
+    """Everything `kam status` shows; with invalid configuration, the problem and the rest as
+    far as the configuration still allows (the data folder always)."""
+    if isinstance(config, Settings):
+        config = ConfigState(config, None, True)
+    settings = config.settings
     now = time.time() if now is None else now
-    freshness = settings.freshness
     pubs = publications(settings.published_dir)
     newest = _publication(pubs[-1], now) if pubs else None
     current_path = current_publication(settings.published_dir)
@@ -38,20 +53,54 @@ def collect_status(settings: Settings, now: float | None = None) -> dict[str, An
         failure["after_last_publication"] = failure["time"] > newest["published_at"]
     if failure:
         failure["age_hours"] = _age_hours(failure.get("time"), now)
+    refreshing = holder(settings.warehouse_dir / LOCK_NAME)
+    # the schedule the daemon keeps to even with other settings invalid (load_schedule)
+    schedule = _schedule(settings.schedule if config.settings_valid else load_schedule(), now)
+    if not refreshing:
+        outcomes = [x.get(k) for x, k in ((newest, "published_at"), (failure, "time")) if x]
+        schedule["silent_tick"] = _silent_tick(schedule, [o for o in outcomes if o], now)
     return {
         "data_dir": str(settings.data_dir),
+        "config_problem": config.problem,
         "last_publication": newest,
         "current": current,
         "current_is_newest": bool(current and newest and current["name"] == newest["name"]),
         "last_failure": failure,
-        "refreshing": holder(settings.warehouse_dir / LOCK_NAME),
+        "refreshing": refreshing,
+        "leftovers": _leftovers(settings),
         "incremental": _incremental(settings),
-        "schedule": _schedule(settings.schedule, now),
-        "freshness": [
-            source_freshness(settings.raw_dir, c, freshness.max_age_days(name), now).to_dict()
-            for name, c in sorted(load_contracts().items())
-        ],
+        "schedule": schedule,
+        "freshness": _freshness(settings, now) if config.settings_valid else None,
     }
+
+
+def _freshness(settings: Settings, now: float) -> list[dict[str, Any]] | None:
+    try:
+        contracts = load_contracts()
+    except ConfigError:  # shown as the configuration problem
+        return None
+    return [
+        source_freshness(settings.raw_dir, c, settings.freshness.max_age_days(name), now).to_dict()
+        for name, c in sorted(contracts.items())
+    ]
+
+
+def _leftovers(settings: Settings) -> dict[str, Any] | None:
+    """Leftovers of a killed publication, removed when no refresh holds the lock. Listed
+    first, the lock seen free after: whoever wrote them has ended (a run holds the lock
+    throughout). While a refresh runs they are its publication in the making."""
+    found = leftovers(settings.published_dir)
+    if not found:
+        return None
+    names = [_shown(p) for p in found]
+    if is_locked(settings.warehouse_dir / LOCK_NAME):
+        return {"paths": names, "removed": False}
+    remove_leftovers(found)
+    return {"paths": names, "removed": True}
+
+
+def _shown(path: Path) -> str:
+    return f"{path.name} -> {os.readlink(path)}" if path.is_symlink() else f"{path.name}/"
 
 
 def _incremental(settings: Settings) -> dict[str, Any]:
@@ -79,6 +128,28 @@ def _schedule(config: ScheduleConfig, now: float) -> dict[str, Any]:
         "next_run": next_tick.isoformat(),
         "state": _instance_schedule_state() or ("RUNNING" if config.enabled else "STOPPED"),
     }
+
+
+def _silent_tick(schedule: dict[str, Any], outcomes: list[str], now: float) -> str | None:
+    """The last tick the daemon should have run (at least SILENT_AFTER ago), when nothing came
+    of it: no publication and no failure recorded since. That is a daemon that is down, or a
+    code location that fails to load (no run, so no failure sensor either). Only with
+    DAGSTER_HOME set and the schedule running there: without a daemon, no tick is missed."""
+    if not os.environ.get("DAGSTER_HOME") or schedule["state"] not in RUNNING_STATES:
+        return None
+    zone = ZoneInfo(schedule["timezone"])
+    tick = croniter(schedule["cron"], datetime.fromtimestamp(now - SILENT_AFTER, zone))
+    due = tick.get_prev(datetime)
+    if any(_at_or_after(o, due) for o in outcomes):
+        return None
+    return due.isoformat()
+
+
+def _at_or_after(iso: str, moment: datetime) -> bool:
+    try:
+        return datetime.fromisoformat(iso) >= moment
+    except (TypeError, ValueError):  # an unreadable time: do not cry wolf
+        return True
 
 
 def _instance_schedule_state() -> str | None:
@@ -131,6 +202,10 @@ def _age_hours(iso: str | None, now: float) -> float | None:
 
 def render(status: dict[str, Any]) -> str:
     lines = [f"warehouse     {status['data_dir']}"]
+    if problem := status["config_problem"]:
+        first, *more = problem.splitlines()
+        lines.append(f"config        INVALID: {first}")
+        lines += [f"              {line.strip()}" for line in more]
     newest, current = status["last_publication"], status["current"]
     if newest is None:
         lines.append("publication   none yet: nothing was ever published (run `kam refresh`)")
@@ -154,15 +229,29 @@ def render(status: dict[str, Any]) -> str:
         f"schedule      {sched['state'].lower()}: '{sched['cron']}' {sched['timezone']}, "
         f"next {_in_zone(sched['next_run'], sched['timezone'])}"
     )
+    if silent := sched.get("silent_tick"):
+        lines.append(
+            f"              NOTHING came of the run due {_in_zone(silent, sched['timezone'])}: no "
+            "publication, no failure recorded; is the daemon running, does the code location load?"
+        )
     if h := status["refreshing"]:
         lines.append(
             f"refreshing    now: pid {h.get('pid')}, since {_when(h.get('started_at'))}"
             f", by {h.get('started_by')}"
         )
+    if left := status["leftovers"]:
+        lines.append(
+            "leftovers     removed, of a killed publication: " + ", ".join(left["paths"])
+            if left["removed"]
+            else "publishing    now: " + ", ".join(left["paths"])
+        )
     lines += _incremental_lines(status["incremental"])
     if current and current.get("tables"):
         lines.append("rows (current)")
         lines += _two_columns([(t, _n(n)) for t, n in current["tables"].items()])
+    if status["freshness"] is None:
+        lines.append("freshness     unknown while the configuration is invalid")
+        return "\n".join(lines)
     rows = [("source", "newest drop", "age", "limit", "status")] + [
         (
             f["source"],
@@ -220,7 +309,7 @@ def _failure_lines(failure: dict[str, Any] | None) -> list[str]:
             if failure["after_last_publication"]
             else ", before the last publication"
         )
-    run = (failure.get("run_id") or "no run")[:8]
+    run = f"run {failure['run_id'][:8]}" if failure.get("run_id") else "before any run"
     steps = ", ".join(failure.get("failed_steps") or [])
     lines = (failure.get("error") or "").strip().splitlines()
     first = lines[0][:200] if lines else "no error message"
@@ -228,7 +317,7 @@ def _failure_lines(failure: dict[str, Any] | None) -> list[str]:
         first = f"step {steps}: {first}"
     return [
         f"last failure  {_when(failure.get('time'))}  ({_ago(failure.get('age_hours'))}"
-        f"{relation})  run {run}",
+        f"{relation})  {run}",
         f"              {first}",
     ]
 

@@ -17,6 +17,7 @@ from orchestration.state import last_publication_file, write_text_atomic
 
 CURRENT = "current"
 MANIFEST = "manifest.json"
+PARTIAL = ".partial"  # a publication is built in `.<name>.partial/`, then renamed to `<name>`
 
 
 class PublishError(RuntimeError):
@@ -56,6 +57,11 @@ def parquet_files(publication: Path, table: str) -> str:
 
 
 # --- current, rollback, pruning --------------------------------------------------------------
+
+
+def staging_folder(published_dir: Path, name: str) -> Path:
+    """Where publication `name` is built, hidden from readers until it is complete."""
+    return published_dir / f".{name}{PARTIAL}"
 
 
 def switch_current(published_dir: Path, name: str) -> None:
@@ -118,3 +124,42 @@ def prune(published_dir: Path, keep: int, also_keep: Path | None = None) -> None
     for old in publications(published_dir)[:-keep]:
         if old not in (current, also_keep):
             shutil.rmtree(old, ignore_errors=True)
+
+
+# --- leftovers of a killed publication -------------------------------------------------------
+
+
+def leftovers(published_dir: Path) -> list[Path]:
+    """What a publication killed midway (SIGKILL, power loss) leaves in `published_dir`: its
+    staging folder `.<name>.partial/`, the link `<name> -> .<name>.partial` that stands for the
+    final name while it is built, a `.current.<pid>.tmp` link of an unfinished switch.
+
+    A refresh that is publishing right now has the same files: remove them only under the
+    warehouse lock, or after seeing it free (ops/lock.py).
+    """
+    if not published_dir.is_dir():
+        return []
+    return [path for path in sorted(published_dir.iterdir()) if _is_leftover(path)]
+
+
+def _is_leftover(path: Path) -> bool:
+    name = path.name
+    if path.is_symlink():
+        unfinished_switch = name.startswith(f".{CURRENT}.") and name.endswith(".tmp")
+        return unfinished_switch or os.readlink(path) == staging_folder(path.parent, name).name
+    return name.startswith(".") and name.endswith(PARTIAL) and path.is_dir()
+
+
+def remove_leftovers(paths: list[Path]) -> list[Path]:
+    """Delete leftovers found by `leftovers` (links first); returns what was removed. A path
+    that has become something else meanwhile (a link renamed into a folder) is left alone."""
+    removed = []
+    for path in sorted(paths, key=lambda p: not p.is_symlink()):
+        if path.is_symlink():
+            path.unlink(missing_ok=True)
+        elif path.name.startswith(".") and path.name.endswith(PARTIAL) and path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            continue
+        removed.append(path)
+    return removed

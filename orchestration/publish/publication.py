@@ -18,7 +18,8 @@ in place, so publications can share them.
 
 The folder is built under a hidden name and renamed when complete; then a new symlink replaces
 `current` in one rename(2). Readers never see a half-written publication, and a failed run
-never touches `current`.
+never touches `current`. A killed run leaves its hidden folder and the link standing for the
+final name (folders.leftovers); the next run removes them under the warehouse lock.
 """
 
 from __future__ import annotations
@@ -42,9 +43,10 @@ from orchestration.publish.folders import (
     prune,
     read_manifest,
     record_last_publication,
+    staging_folder,
     switch_current,
 )
-from orchestration.scope.run_scope import RunScope
+from orchestration.scope.run_scope import RunScope, month_label
 from orchestration.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -67,7 +69,7 @@ class MonthFile:
 
     @property
     def label(self) -> str:
-        return self.month.strftime("%Y-%m")
+        return month_label(self.month)
 
     @property
     def relative(self) -> str:
@@ -113,14 +115,14 @@ def publish(
             shutil.copytree(settings.data_docs_dir, staging / "data_docs")
         manifest = build.manifest(row_counts, months)
         (staging / MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+        # Read back through the link, before the rename: a kill can then leave only hidden
+        # leftovers (removed by the next run), never a complete-looking unchecked publication.
+        _verify(settings, final, manifest)
         final.unlink()
         staging.rename(final)
-        _verify(settings, final, manifest)
     except BaseException:
         if final.is_symlink():
             final.unlink()
-        elif final.is_dir():  # built and renamed, but the read-back check failed
-            shutil.rmtree(final, ignore_errors=True)
         shutil.rmtree(staging, ignore_errors=True)
         raise
     record_last_publication(settings, build.name)
@@ -159,7 +161,7 @@ class _Build:
 
     @property
     def staging(self) -> Path:
-        return self.settings.published_dir / f".{self.name}.partial"
+        return staging_folder(self.settings.published_dir, self.name)
 
     @property
     def final(self) -> Path:
@@ -233,11 +235,7 @@ class _Build:
 
     def _identify(self, con: duckdb.DuckDBPyConnection) -> None:
         """Table `publication` of the serving file: which publication a reader has attached."""
-        scope = (
-            "full"
-            if self.scope.full
-            else "months " + ", ".join(m.strftime("%Y-%m") for m in self.scope.months)
-        )
+        scope = "full" if self.scope.full else f"months {self.scope.describe()}"
         con.execute(
             f"CREATE TABLE serving.{PUBLICATION_TABLE} AS SELECT "
             f"{quote_literal(self.name)} AS publication, {quote_literal(self.run_id)} AS run_id, "
@@ -319,7 +317,7 @@ def _plan_months(
                 f"{mart}: {n:,} row(s) with {column} = {month!r}; a month-partitioned mart needs "
                 f"the first day of a month in {column} on every row"
             )
-        label = month.strftime("%Y-%m")
+        label = month_label(month)
         carry = (
             base is not None
             and not scope.covers(month)

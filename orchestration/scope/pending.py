@@ -18,6 +18,7 @@ from datetime import date
 import duckdb
 
 from orchestration.duck import quote_ident, quote_literal
+from orchestration.scope.run_scope import next_month
 from orchestration.settings import Settings
 from orchestration.sources.contracts import AffectsMonths, SourceContract
 from orchestration.state import pending_dir, pending_file, read_json, write_json_atomic
@@ -118,10 +119,11 @@ def footprint_of(
 
 
 def month_range(first: date, last: date) -> list[date]:
-    months, m = [], first.replace(day=1)
-    while m <= last:
+    months: list[date] = []
+    m: date | None = first.replace(day=1)
+    while m is not None and m <= last:
         months.append(m)
-        m = date(m.year + m.month // 12, m.month % 12 + 1, 1)
+        m = next_month(m)
     return months
 
 

@@ -12,11 +12,19 @@ asks for it. Otherwise it is the union of:
 `warehouse/state/built.json` records the last run that published: the configuration
 fingerprint, as-of date and latest month it was built with. The pending records the run took
 into its scope are removed only then (commit_run), so a failed run leaves them for the next.
+
+A run that decided its scope and did not publish (a failed check, a kill, a crash) may have
+left any month of that scope half-recomputed in the working database, with inputs that have
+changed since (a corrected file, a reverted configuration). Its decision (scope_taken.json) is
+still there when the next run decides: that scope becomes a pending record of its own
+(`_unpublished`: a full scope stays full), so the next run recomputes at least everything the
+failed one may have touched, and it is forgotten like any pending record, with a publication.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -24,6 +32,7 @@ from pathlib import Path
 from orchestration.duck import connect, quote_ident, quote_literal
 from orchestration.scope.pending import (
     Footprint,
+    add_pending,
     clear_pending,
     footprint_of,
     month_range,
@@ -48,6 +57,8 @@ from orchestration.state import (
 )
 
 INVOICES = "invoice_lines"
+# Pending record of the scopes of runs that did not publish (see the module docstring).
+UNPUBLISHED = "_unpublished"
 # What shapes every month: a change here rebuilds everything. (The scoring and lifecycle
 # configuration only feed marts that are rebuilt in full on every run anyway.)
 DBT_INPUTS = ("models", "macros", "seeds", "tests", "dbt_project.yml")
@@ -87,8 +98,9 @@ def read_built(settings: Settings) -> dict | None:
     return read_json(built_file(settings))
 
 
-def decide_scope(settings: Settings) -> ScopeDecision:
+def decide_scope(settings: Settings, run_id: str | None = None) -> ScopeDecision:
     """Compute the scope of this run and write it (scope.json) for dbt, checks and publish."""
+    carry_unpublished(settings)
     contracts = load_contracts()
     built = read_built(settings)
     fingerprints = config_fingerprints(settings)
@@ -116,10 +128,41 @@ def decide_scope(settings: Settings) -> ScopeDecision:
     write_scope(settings, scope)
     decision = ScopeDecision(scope, reasons, as_of, latest, taken)
     decided = _decision_json(decision, fingerprints) | {
-        "kam_config": kam_config_fingerprint(settings)
+        "kam_config": kam_config_fingerprint(settings),
+        "run_id": run_id,
     }
     write_json_atomic(taken_file(settings), decided)
     return decision
+
+
+def carry_unpublished(settings: Settings) -> None:
+    """Keep the scope of a run that decided one and did not publish as pending (see above)."""
+    decision = read_json(taken_file(settings))
+    if decision is None:
+        return
+    scope = RunScope.from_json(json.dumps(decision["scope"]))
+    run = f"run {decision['run_id'][:8]}" if decision.get("run_id") else "a run"
+    if scope.full:
+        why = f"{run} rebuilt every month and did not publish (its build may be half done)"
+        footprint = Footprint(full=True, reasons=[why])
+    else:
+        why = f"{run} did not publish: its months again ({scope.describe()})"
+        footprint = Footprint(months=set(scope.months), reasons=[why])
+    add_pending(settings, UNPUBLISHED, footprint)
+
+
+def widen_to_full(settings: Settings, reason: str) -> RunScope:
+    """Turn this run's month scope into a full one after it was decided (no working database):
+    in scope.json for dbt, checks and publication, and in the decision, so that a failure from
+    here on leaves a full scope pending for the next run."""
+    scope = RunScope.everything()
+    write_scope(settings, scope)
+    decision = read_json(taken_file(settings))
+    if decision is not None:
+        decision["scope"] = scope.dbt_var()
+        decision["reasons"].append(reason)
+        write_json_atomic(taken_file(settings), decision)
+    return scope
 
 
 def changed_sources(settings: Settings) -> list[str]:

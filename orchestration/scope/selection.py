@@ -12,7 +12,8 @@ Everything is built (no selection) when:
 - the scope is full (configuration or code changed, no build yet, --full);
 - the scoring or lifecycle configuration changed since the last build (it feeds the marts
   through dbt vars, not through a source);
-- a pending source is not a dbt source (nothing to select it by);
+- a pending record is not a dbt source (nothing to select it by): a `kam backfill`, the months
+  of a run that did not publish (runs.UNPUBLISHED), a source dbt does not read;
 - the previous dbt step did not reach a publication (state.DIRTY_FILE is still there): its nodes may
   hold a half-finished rebuild, so no node can be trusted to be current.
 The designation log (kam_history) is rewritten by every publication, so what reads it is always
@@ -43,9 +44,17 @@ class Selection:
     reason: str
 
     def exclude_args(self, manifest: Mapping[str, Any], *always: str) -> list[str]:
-        """`--exclude` with the nodes left alone and the selectors in `always`."""
+        """`--exclude` with the nodes left alone and the selectors in `always`.
+
+        The excluded names include every test left alone, so dbt must exclude nothing more:
+        by default (indirect selection `eager`) excluding a model also excludes every test that
+        reads it, even a reconciliation whose own model was rebuilt (assert_cost_lines_reconcile
+        reads cost_to_serve and the unchanged cost categories). `empty` excludes only what is
+        named; `--select fqn:*` (dagster-dbt) selects every test by itself.
+        """
         names = [*always, *sorted(manifest["nodes"][uid]["name"] for uid in self.unchanged)]
-        return ["--exclude", " ".join(names)] if names else []  # one value: dagster-dbt re-quotes
+        args = ["--exclude", " ".join(names)] if names else []  # one value: dagster-dbt re-quotes
+        return [*args, "--indirect-selection", "empty"] if self.unchanged else args
 
 
 def everything(reason: str) -> Selection:
@@ -84,6 +93,9 @@ def decide_selection(
         return everything("the previous dbt build was not published")
     if built is None or built.get("kam_config") != kam_config_fingerprint(settings):
         return everything("scoring or lifecycle configuration changed since the last build")
+    requests = [s for s in changed if s.startswith("_")]  # _backfill, _unpublished
+    if requests:
+        return everything(f"months asked for by {', '.join(requests)}, not by a source")
     unknown = [s for s in changed if f"{SOURCE_PREFIX}{s}" not in manifest["sources"]]
     if unknown:
         return everything(f"changed input(s) that are not dbt sources: {', '.join(unknown)}")

@@ -6,8 +6,8 @@ ingest code is generic: it reads nothing about a source that is not in its decla
 
 from __future__ import annotations
 
-import csv
 import re
+from datetime import date
 from functools import cache
 from pathlib import Path
 from typing import Literal
@@ -15,7 +15,9 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from orchestration.settings import DBT_PROJECT_DIR, SOURCES_DIR
+from orchestration.settings import SOURCES_DIR, ConfigError
+from orchestration.sources.categories import cost_categories
+from orchestration.yaml_errors import describe_yaml_error, where_key
 
 IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
 DECIMAL_TYPE = re.compile(r"^decimal\((\d{1,2}),(\d{1,2})\)$")
@@ -23,8 +25,8 @@ SIMPLE_TYPES = {"text", "integer", "date", "currency", "cost_category"}
 EXCHANGE_RATES = "exchange_rates"
 
 
-class ContractError(ValueError):
-    """A declaration file is invalid; the message names the file and the key."""
+class ContractError(ConfigError):
+    """A declaration file is invalid; the message names the file, the line and the key."""
 
 
 class _Strict(BaseModel):
@@ -40,6 +42,17 @@ class Column(_Strict):
     min: float | None = None
     max: float | None = None
     min_exclusive: bool = False
+    earliest: date | None = Field(
+        default=None,
+        description="Date columns: earliest plausible date, instead of ingest.dates.earliest "
+        "in config/warehouse.yml (e.g. for a customer relationship that began before 2000).",
+    )
+
+    @model_validator(mode="after")
+    def _earliest_on_dates(self) -> Column:
+        if self.earliest is not None and self.type != "date":
+            raise ValueError(f"earliest: only for date columns ({self.name} is {self.type})")
+        return self
 
     @field_validator("name")
     @classmethod
@@ -71,6 +84,12 @@ class Column(_Strict):
     def scale(self) -> int:
         m = DECIMAL_TYPE.match(self.type)
         return int(m.group(2)) if m else 0
+
+    @property
+    def precision(self) -> int:
+        """Digits of a numeric column as DuckDB counts them (BIGINT multiplies as 19 digits)."""
+        m = DECIMAL_TYPE.match(self.type)
+        return int(m.group(1)) if m else 19
 
     @property
     def is_numeric(self) -> bool:
@@ -105,6 +124,21 @@ def _plain_column(v: str, what: str = "column name") -> str:
     if not isinstance(v, str) or not IDENTIFIER.match(v):
         raise ValueError(f"{what} {v!r} is not a plain identifier ([a-z_][a-z0-9_]*)")
     return v
+
+
+def _sum_of_products(v: str) -> str:
+    for term in v.split("+"):
+        if not TERM.match(term):
+            raise ValueError(
+                f"amount term {term.strip()!r} is not a column or a product of columns "
+                "(plain identifiers joined by * and +)"
+            )
+    return v
+
+
+def terms_of(amount: str) -> list[list[str]]:
+    """'hours * hourly_rate + material_amount' -> [['hours', 'hourly_rate'], ['material_amount']]"""
+    return [[f.strip() for f in t.split("*")] for t in amount.split("+")]
 
 
 def _plain_text(v: str) -> str:
@@ -211,14 +245,7 @@ class CostMapping(_Strict):
     @field_validator("amount")
     @classmethod
     def _amount_terms(cls, v: str | None) -> str | None:
-        if v is not None:
-            for term in v.split("+"):
-                if not TERM.match(term):
-                    raise ValueError(
-                        f"amount term {term.strip()!r} is not a column or a product of columns "
-                        "(plain identifiers joined by * and +)"
-                    )
-        return v
+        return None if v is None else _sum_of_products(v)
 
     @field_validator("detail")
     @classmethod
@@ -268,7 +295,7 @@ class CostMapping(_Strict):
 
     def amount_terms(self) -> list[list[str]]:
         assert self.amount is not None
-        return [[f.strip() for f in t.split("*")] for t in self.amount.split("+")]
+        return terms_of(self.amount)
 
     def used_columns(self) -> dict[str, str]:
         """key in the declaration -> column it names."""
@@ -337,6 +364,12 @@ class AffectsMonths(_Strict):
 class SourceContract(_Strict):
     name: str
     description: str
+    required: bool = Field(
+        default=False,
+        description="true: a refresh without any accepted row of this source stops at its "
+        "ingest, naming it. false: the refresh runs without it; marts that need its rows "
+        "(meta.empty_if_no_rows_in of their suite) are published empty.",
+    )
     path: str | None = Field(default=None, description="Folder under data/raw (default: name).")
     files: str | None = Field(
         default=None,
@@ -349,6 +382,19 @@ class SourceContract(_Strict):
     unique_key: tuple[str, ...]
     references: tuple[Reference, ...] = ()
     currency: CurrencyRule | None = None
+    amounts: tuple[str, ...] = Field(
+        default=(),
+        description="Money amounts the warehouse computes from a row and converts into the "
+        "reporting currency, each a sum of columns or products of columns, e.g. "
+        "'quantity * unit_price'; a row whose amount could overflow downstream is quarantined "
+        "(docs/data-contract.md). Default: the cost section's amount.",
+    )
+    plausibility: tuple[str, ...] = Field(
+        default=(),
+        description="Values watched by the plausibility guard, each a column or a sum of "
+        "products of columns, e.g. 'quantity * unit_price': a row far above the source's "
+        "history is quarantined (docs/data-contract.md).",
+    )
     affects_months: AffectsMonths | Literal["none", "all"] | None = Field(
         default=None,
         description="Months of the marts a row can change (incremental refresh). Default: the "
@@ -378,6 +424,11 @@ class SourceContract(_Strict):
                     raise ValueError(f"path {v!r}: folder {part!r} is not a plain identifier")
         return v
 
+    @field_validator("amounts", "plausibility")
+    @classmethod
+    def _amounts(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(_sum_of_products(a) for a in v)
+
     @field_validator("files")
     @classmethod
     def _pattern_inside_raw(cls, v: str | None) -> str | None:
@@ -405,6 +456,11 @@ class SourceContract(_Strict):
         for col in used:
             if col and col not in names:
                 raise ValueError(f"column {col!r} is used in a rule but not declared in columns")
+        for key in ("amounts", "plausibility"):
+            for amount in getattr(self, key):
+                for col in (c for term in terms_of(amount) for c in term):
+                    if col not in names or not self.column(col).is_numeric:
+                        raise ValueError(f"{key}: {col!r} is not a declared numeric column")
         if self.cost:
             self._check_cost_columns(self.cost)
         if isinstance(self.affects_months, AffectsMonths):
@@ -481,6 +537,13 @@ class SourceContract(_Strict):
         return "all"
 
     @property
+    def money_amounts(self) -> tuple[str, ...]:
+        """`amounts`, or the cost section's amount."""
+        if self.amounts or self.cost is None or self.cost.amount is None:
+            return self.amounts
+        return (self.cost.amount,)
+
+    @property
     def source_id_column(self) -> str:
         assert self.cost is not None
         return self.cost.source_id or self.unique_key[0]
@@ -511,11 +574,14 @@ def load_contract(path: Path) -> SourceContract:
         return SourceContract.model_validate(data)
     except ValidationError as e:
         problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or '(top)'}: {err['msg']}" for err in e.errors()
+            f"{where_key(path, err['loc'])}: {err['msg'].removeprefix('Value error, ')}"
+            for err in e.errors()
         )
-        raise ContractError(f"{path}: {problems}") from None
+        raise ContractError(problems) from None
     except yaml.YAMLError as e:
-        raise ContractError(f"{path}: not valid YAML: {e}") from None
+        raise ContractError(describe_yaml_error(path, e)) from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise ContractError(f"{path}: cannot be read: {e}") from None
 
 
 @cache
@@ -546,13 +612,6 @@ def load_contracts(sources_dir: Path = SOURCES_DIR) -> dict[str, SourceContract]
     for c in contracts.values():
         visit(c)
     return ordered
-
-
-@cache
-def cost_categories() -> tuple[str, ...]:
-    """The relationship-cost taxonomy, kept once as a dbt seed."""
-    with (DBT_PROJECT_DIR / "seeds" / "cost_categories.csv").open(encoding="utf-8") as f:
-        return tuple(row["cost_category"] for row in csv.DictReader(f))
 
 
 SourceFormat = Literal["csv", "parquet"]

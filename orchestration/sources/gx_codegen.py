@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from orchestration.sources.contracts import CategoryRule, SourceContract, cost_categories
+from orchestration.sources.categories import cost_categories
+from orchestration.sources.contracts import CategoryRule, SourceContract
 
 
 def gx_suite(contract: SourceContract) -> dict:

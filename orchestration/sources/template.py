@@ -7,6 +7,7 @@ TEMPLATE = """\
 # cost_to_serve are derived from this file. See docs/cost-sources.md.
 name: {name}
 description: What the file holds, in one sentence (no curly braces).
+required: false              # true: a refresh without any accepted row of it stops at ingest
 # files: "{name}/*.csv"      # glob relative to data/raw (default: every .csv/.parquet in {name}/)
 # format: {{type: csv, delimiter: ";"}}   # German ERP CSV (1.234,56; dd.mm.yyyy) or parquet
 columns:                     # every column of the file; names are plain identifiers
@@ -26,7 +27,7 @@ cost:
   date: booking_date
   currency: currency
   # source_id: booking_id    # default: the unique key
-  category: sales_promotion  # one of the 14 ids in dbt_project/seeds/cost_categories.csv, or
+  category: sales_promotion  # an id in dbt_project/seeds/cost_categories.csv, or
   # category: {{column: kind, map: {{a: sales_promotion, b: presentations}}}}
   allocation: direct         # or {{activity: <catalogue activity>, driver: <its driver>, quantity: <column>}}
   amount: amount             # columns joined by * and +, e.g. hours * hourly_rate + expenses

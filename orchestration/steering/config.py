@@ -20,11 +20,14 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from orchestration.settings import ConfigError
+from orchestration.yaml_errors import describe_yaml_error, where_key
+
 MIN_CRITERIA, MAX_CRITERIA = 3, 10
 
 
-class KamConfigError(ValueError):
-    """A KAM configuration file is invalid; the message names the file and the key."""
+class KamConfigError(ConfigError):
+    """A KAM configuration file is invalid; the message names the file, the line and the key."""
 
 
 @dataclass(frozen=True)
@@ -253,23 +256,23 @@ def _load(path: Path, model: type[BaseModel]) -> Any:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as e:
         raise KamConfigError(f"{path}: cannot read: {e.strerror or e}") from None
+    except UnicodeDecodeError as e:
+        raise KamConfigError(f"{path}: cannot read: {e}") from None
     except yaml.YAMLError as e:
-        raise KamConfigError(f"{path}: not valid YAML: {e}") from None
+        raise KamConfigError(describe_yaml_error(path, e)) from None
     if not isinstance(data, dict):
-        raise KamConfigError(f"{path}: (top): expected a mapping of settings")
+        raise KamConfigError(f"{path}, line 1: (top): expected a mapping of settings")
     try:
         return model.model_validate(data)
     except ValidationError as e:
-        raise KamConfigError(f"{path}: {_problems(e)}") from None
+        raise KamConfigError(_problems(e, path)) from None
 
 
-def _problems(e: ValidationError) -> str:
-    out = []
-    for err in e.errors():
-        loc = ".".join(str(p) for p in err["loc"]) or "(top)"
-        msg = err["msg"].removeprefix("Value error, ")
-        out.append(f"{loc}: {msg}")
-    return "; ".join(out)
+def _problems(e: ValidationError, path: Path) -> str:
+    return "; ".join(
+        f"{where_key(path, err['loc'])}: {err['msg'].removeprefix('Value error, ')}"
+        for err in e.errors()
+    )
 
 
 def load_scoring_config(path: Path) -> ScoringConfig:

@@ -22,6 +22,7 @@ from typing import Any
 
 from orchestration.duck import quote_ident
 from orchestration.settings import EXPECTATIONS_DIR, Settings
+from orchestration.sources.suite_refs import SuiteRefError, resolve_refs
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
@@ -41,6 +42,7 @@ class ValidationSummary:
     validated: str = "all rows"  # which rows: "all rows" or the run's months
     compact_rows: int | None = None  # rows of the compact frame GX evaluated (None: row level)
     seconds: dict[str, float] = field(default_factory=dict)
+    note: str | None = None  # why the suite was not applied as written (an empty source)
 
 
 def suite_path(table: str) -> Path:
@@ -52,10 +54,11 @@ def suite_tables() -> list[str]:
 
 
 def load_suite_dict(table: str) -> dict[str, Any]:
+    """The suite with its references to the declarations resolved (sources/suite_refs.py)."""
     path = suite_path(table)
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as e:
+        return resolve_refs(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, json.JSONDecodeError, SuiteRefError) as e:
         raise SuiteError(f"{path}: {e}") from None
 
 

@@ -6,6 +6,8 @@
 - Every other mart is validated whole: row by row as a DataFrame, or compactly if it has more
   than COMPACT_ABOVE_ROWS rows (or its suite has meta.reduction).
 - A declared cost source (sources/<name>.yml) is validated compactly on its accepted rows.
+- A mart whose suite names optional sources in meta.empty_if_no_rows_in must have exactly 0 rows
+  in a run where one of them has no accepted row (sources/suite_refs.py); the summary says so.
 """
 
 from __future__ import annotations
@@ -13,11 +15,13 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from typing import Any
 
 from orchestration.duck import connect, quote_ident, quote_literal
 from orchestration.scope.run_scope import RunScope, read_scope
 from orchestration.settings import Settings
+from orchestration.sources.suite_refs import allow_empty, sources_needed
 from orchestration.validate.gx import (
     ValidationSummary,
     build_docs,
@@ -96,10 +100,17 @@ def validate_marts(
 
         partitioned = partitioned_marts()
     scope = read_scope(settings)
+    specs = {t: load_suite_dict(t) for t in tables}
+    empty = sources_without_rows(
+        settings, {s for spec in specs.values() for s in sources_needed(spec)}
+    )
+    notes = {}
+    for t, spec in specs.items():
+        specs[t], notes[t] = allow_empty(spec, empty)
     con = validation_connection(settings, settings.warehouse_db, read_only=True)
     background = con.cursor()  # a second connection to the same database, for the other thread
     try:
-        plans = {t: _plan(con, t, partitioned.get(t), scope) for t in tables}
+        plans = {t: _plan(con, t, spec, partitioned.get(t), scope) for t, spec in specs.items()}
         # DuckDB reduces the compact marts in a thread (it releases the GIL while it runs),
         # while GX validates the small marts here.
         with ThreadPoolExecutor(1, thread_name_prefix="compact-frames") as pool:
@@ -119,15 +130,32 @@ def validate_marts(
                 frame, seconds = future.result()
                 summaries[t] = decide_compact(con, settings, red, frame, run_name, validated)
                 summaries[t].seconds["reduce"] = round(seconds, 3)
-        yield from (summaries[t] for t in plans)
+        yield from (replace(summaries[t], note=notes[t]) for t in plans)
     finally:
         background.close()
         con.close()
 
 
-def _plan(con, table: str, partition_column: str | None, scope: RunScope):
+def sources_without_rows(settings: Settings, names: set[str]) -> set[str]:
+    """Which of the sources `names` have no accepted row (or were never ingested)."""
+    empty = set()
+    con = validation_connection(settings)
+    try:
+        for name in sorted(names):
+            glob = quote_literal(settings.accepted_glob(name))
+            ingested = any(settings.accepted_dir(name).glob("*.parquet"))
+            if (
+                not ingested
+                or not con.execute(f"SELECT count(*) FROM read_parquet({glob})").fetchone()[0]
+            ):
+                empty.add(name)
+    finally:
+        con.close()
+    return empty
+
+
+def _plan(con, table: str, spec: dict[str, Any], partition_column: str | None, scope: RunScope):
     """(suite, its Reduction) for a mart validated compactly, (suite, None) for row by row."""
-    spec = load_suite_dict(table)
     compact = partition_column is not None or "reduction" in spec.get("meta", {})
     if not compact:  # (never count a partitioned mart: cost_lines is a view, priced when read)
         rows = con.execute(f"SELECT count(*) FROM main.{quote_ident(table)}").fetchone()[0]
@@ -281,11 +309,7 @@ def validate_declared_source(
 def scope_text(scope: RunScope) -> str:
     if scope.full:
         return "all rows"
-    return (
-        "months " + ", ".join(m.strftime("%Y-%m") for m in scope.months)
-        if scope.months
-        else "no months"
-    )
+    return f"months {scope.describe()}" if scope.months else "no months"
 
 
 def _format(reduction: Reduction) -> str | dict[str, Any]:

@@ -30,7 +30,8 @@ SERVICE_HEADER = (
     "currency;description\n"
 )
 WITHDRAWN = "shipments/shipments_2023-06.csv"
-# Run-dependent values: when the decision was taken (the run's start).
+# When a changed decision was first taken: these runs stop before publishing, so none records
+# its decisions in the designation log, and each dates a decision the log lacks by its start.
 VOLATILE_COLUMNS = {"decided_at"}
 
 

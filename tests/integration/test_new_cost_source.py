@@ -1,8 +1,8 @@
 """Adding a cost source takes a declaration and a data file, nothing else.
 
 A temp copy of the project gets sources/trade_fairs.yml (direct, category mapped from a column)
-and sources/sample_shipments.yml (driver-based, a new activity in the catalogue) plus their raw
-files; `kam refresh` runs in the copy (its own dbt project, generated staging models, GX checks)
+and sources/sample_shipments.yml (driver-based, a new activity in the catalogue, of a 15th cost
+category: one row added to the category seed) plus their raw files; `kam refresh` runs in the copy (its own dbt project, generated staging models, GX checks)
 and the amounts must appear in cost_lines and cost_to_serve under the right categories.
 """
 
@@ -27,6 +27,7 @@ IGNORE = shutil.ignore_patterns(
     ".git", ".venv", "data", "target", "logs", "*.lock", "__pycache__", ".*cache"
 )
 
+NEW_CATEGORY = "product_samples"
 TRADE_FAIRS_YML = """\
 name: trade_fairs
 description: Trade-fair invitations and booth costs spent on a customer (marketing export).
@@ -78,6 +79,20 @@ cost:
 """
 
 
+def kam(root: Path, data: Path):
+    """`kam ...` run in the project copy at `root`, on the data folder `data`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KAM_")}
+    env |= {"KAM_DATA_DIR": str(data), "PYTHONPATH": str(root)}
+    return lambda *args: subprocess.run(
+        [sys.executable, "-c", "from orchestration.cli.main import main; main()", *args],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+
+
 @pytest.fixture(scope="module")
 def project(tmp_path_factory):
     root = tmp_path_factory.mktemp("project") / "kam"
@@ -90,7 +105,9 @@ def project(tmp_path_factory):
     (root / "sources" / "trade_fairs.yml").write_text(TRADE_FAIRS_YML)
     (root / "sources" / "sample_shipments.yml").write_text(SAMPLES_YML)
     with (root / "config" / "activity_rates.csv").open("a") as f:
-        f.write("sample_handling,sales_promotion,sample_parcels,35.00,CHF,2020-01-01,,Sample\n")
+        f.write(f"sample_handling,{NEW_CATEGORY},sample_parcels,35.00,CHF,2020-01-01,,Sample\n")
+    with (root / "dbt_project" / "seeds" / "cost_categories.csv").open("a") as f:
+        f.write(f"{NEW_CATEGORY},Product samples,15\n")  # a 15th category, one row
     (data / "raw" / "marketing").mkdir()
     (data / "raw" / "marketing" / "trade_fairs_2025.csv").write_text(
         "invitation_id;customer_id;fair_date;fair;cost_type;guests;cost_per_guest;extra_amount;"
@@ -103,16 +120,7 @@ def project(tmp_path_factory):
     (data / "raw" / "sample_shipments" / "samples.csv").write_text(
         f"sample_id;customer_id;sent_on;parcels;currency\nS1;{c2};05.03.2024;4;CHF\n"
     )
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KAM_")}
-    env |= {"KAM_DATA_DIR": str(data), "PYTHONPATH": str(root)}
-    run = lambda *args: subprocess.run(  # noqa: E731
-        [sys.executable, "-c", "from orchestration.cli.main import main; main()", *args],
-        cwd=root,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
+    run = kam(root, data)
     validated = run("sources", "validate")
     assert validated.returncode == 0, validated.stderr
     refreshed = run("refresh")
@@ -181,19 +189,39 @@ def test_driver_based_source_is_priced_by_its_catalogue_activity(project):
         "FROM '$P/cost_lines/*.parquet' WHERE source_name = 'sample_shipments'",
     )
     assert rows == [
-        (c2, "sales_promotion", "sample_handling", "sample_parcels", D("4"), D("35"), D("140.00"))
+        (c2, NEW_CATEGORY, "sample_handling", "sample_parcels", D("4"), D("35"), D("140.00"))
     ]
 
 
-def test_quarantine_and_sources_list(project):
-    root, data, _, _, listed = project
-    (reason,) = query(
+def test_a_15th_category_runs_end_to_end(project):
+    """One seed row and a catalogue row using it: validated, built, checked by the GX suites
+    (their value sets refer to the list) and published with its label."""
+    data = project[1]
+    published = query(
         data,
-        "SELECT reason FROM '$P/quarantine.parquet' WHERE source = 'trade_fairs'",
-    )[0]
-    assert "guests" in reason
-    line = next(x for x in listed.splitlines() if x.startswith("trade_fairs"))
-    assert line.split()[1:3] == ["cost,", "direct"] and " 3 " in line and " 2 " in line
-    assert "Marketing (events)" in line
-    generated = root / "dbt_project" / "models" / "staging" / "cost_sources"
-    assert (generated / "stg_cost__trade_fairs.sql").exists()
+        "SELECT cost_category, cost_category_label, sum(amount) FROM "
+        f"'$P/cost_to_serve/*.parquet' WHERE cost_category = '{NEW_CATEGORY}' GROUP BY ALL",
+    )
+    assert published == [(NEW_CATEGORY, "Product samples", D("140.00"))]
+
+
+@pytest.mark.parametrize(
+    ("seed_row", "catalogue_row", "reason"),
+    [
+        ("gift_boxes,,16", "", "row 16: category 'gift_boxes' has no label"),
+        ("gift_boxes,Gift boxes,", "", "row 16: category 'gift_boxes' has no sort_order"),
+        ("training,Training twice,16", "", "row 16: cost_category 'training' is already in row 11"),
+        ("", "gift_wrap,gifts,orders,1.00,CHF,2020-01-01,,Wrap", "unknown cost category 'gifts'"),
+    ],
+)
+def test_a_category_the_pipeline_cannot_run_is_refused_by_validate(
+    project, tmp_path, seed_row, catalogue_row, reason
+):
+    root = tmp_path / "kam"
+    shutil.copytree(project[0], root, ignore=IGNORE)
+    seed = root / "dbt_project" / "seeds" / "cost_categories.csv"
+    for path, row in ((seed, seed_row), (root / "config" / "activity_rates.csv", catalogue_row)):
+        if row:
+            path.write_text(path.read_text() + row + "\n")
+    refused = kam(root, tmp_path / "data")("sources", "validate")
+    assert refused.returncode == 1 and reason in refused.stderr, refused.stderr

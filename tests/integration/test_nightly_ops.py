@@ -17,12 +17,14 @@ from orchestration.definitions import defs
 from orchestration.defs.nightly import refresh_failure_alert
 from orchestration.ops.failures import failures_path
 from orchestration.ops.lock import LOCK_NAME, RefreshLock
+from tests.conftest import RATES
 
 BAD_CUSTOMERS = "kunde;name\nC1;Müller\n"
 
 
 @pytest.fixture
 def broken(settings, write_raw):
+    write_raw("exchange_rates", "rates.csv", RATES)  # a required source: present
     write_raw("customers", "customers.csv", BAD_CUSTOMERS)
     return settings
 
@@ -119,3 +121,23 @@ def test_kam_refresh_stopped_by_a_bad_schedule_is_recorded_too(settings, webhook
     assert record["run_id"] is None
     assert "schedule.cron): 'every night' is not a cron schedule" in record["error"]
     assert webhook.received == [record]  # a bad cron does not silence the alert about it
+
+
+def test_an_unknown_reporting_currency_is_one_early_error_recorded_and_alerted(
+    settings, base_sources, webhook, monkeypatch
+):
+    monkeypatch.setenv("KAM_REPORTING_CURRENCY", "JPY")
+
+    outcome = run_refresh()
+
+    assert not outcome.success
+    [record] = records(settings)
+    assert (record["failed_steps"], record["failed_checks"]) == (["erp__exchange_rates"], [])
+    assert record["error"].startswith(
+        "step erp__exchange_rates: ConfigError: KAM_REPORTING_CURRENCY='JPY' (overrides "
+    )
+    assert (
+        f"no exchange rates into JPY: the rates in {settings.raw_dir / 'exchange_rates'} convert "
+        "into CHF only" in record["error"]
+    )
+    assert webhook.received == [record]

@@ -8,6 +8,7 @@ import bisect
 import csv
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -278,7 +279,10 @@ def test_invalid_scoring_matrix_stops_the_refresh_before_publishing(
     outcome = run_in(monkeypatch, data_dir)
 
     assert not outcome.success
-    assert f"{bad}: criteria.3.criterion: unknown criterion 'loyalty'" in outcome.error
+    assert re.search(
+        rf"{re.escape(str(bad))}, line \d+: criteria\.3\.criterion: unknown criterion 'loyalty'",
+        outcome.error,
+    ), outcome.error
     assert current_publication(data_dir / "published") == before
     assert log.read_bytes() == log_before
 
@@ -355,7 +359,7 @@ def test_dbt_unit_tests_pass_on_the_refreshed_warehouse(refreshed, tmp_path):
         settings = Settings.load()
     dbt_vars = {"reporting_currency": settings.reporting_currency, "as_of_date": "latest_data"}
     dbt_vars |= load_kam_config(settings.scoring_config, settings.lifecycle_config).dbt_vars()
-    env = {**os.environ, **settings.dbt_env, "KAM_DBT_SCOPE": ""}
+    env = {**os.environ, **settings.dbt_env, "KAM_DBT_SCOPE_FILE": ""}
     done = subprocess.run(
         [
             str(Path(sys.executable).parent / "dbt"),

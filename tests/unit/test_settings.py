@@ -7,7 +7,7 @@ import pytest
 from dagster import DefaultScheduleStatus
 
 from orchestration.defs.nightly import refresh_schedule
-from orchestration.settings import ConfigError, Settings, load_alerts
+from orchestration.settings import ConfigError, Settings, load_alerts, where_set
 
 SOURCES = {"invoice_lines", "customers", "exchange_rates"}
 
@@ -79,7 +79,7 @@ def test_invalid_settings_stop_with_the_file_and_the_key(tmp_path, section, mess
     path = config(tmp_path, section + "\n")
     with pytest.raises(ConfigError) as e:
         load(path)
-    assert str(e.value).startswith(f"{path}: ")
+    assert str(e.value).startswith(f"{path}, line 2: ")  # the line of the key
     assert message in str(e.value)
 
 
@@ -125,7 +125,31 @@ def test_bad_environment_value_names_the_variable_and_the_key(tmp_path):
     assert str(e.value).startswith(f"KAM_DUCKDB_THREADS='zwei' (overrides {path}: duckdb.threads)")
 
 
-def test_broken_yaml_names_the_file(tmp_path):
-    path = config(tmp_path, "schedule: [unclosed\n")
-    with pytest.raises(ConfigError, match=r"warehouse\.yml: cannot be read as YAML"):
+def test_broken_yaml_names_the_file_and_the_line(tmp_path):
+    path = config(tmp_path, "duckdb:\n  threads: 2\n memory_limit: 1GB\nschedule: {}\n")
+    with pytest.raises(ConfigError) as e:
         Settings.load(path, env={})
+    assert str(e.value) == (
+        f"{path}, line 4, column 2: not valid YAML: expected <block end>, but found "
+        "'<block mapping start>' (while parsing a block mapping at line 1)"
+    )
+    path.write_text("- reporting_currency\n- CHF\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"warehouse\.yml, line 1: \(top\): expected a mapping"):
+        Settings.load(path, env={})
+
+
+def test_the_webhook_variable_still_alerts_when_the_file_is_broken(tmp_path):
+    path = config(tmp_path, "alerts: {webhook_url: 'http://h/x'\n")  # unclosed
+    assert load_alerts(path, env={}).webhook_url is None
+    assert (
+        load_alerts(path, env={"KAM_ALERT_WEBHOOK_URL": "http://v/y"}).webhook_url == "http://v/y"
+    )
+
+
+def test_where_a_setting_comes_from(tmp_path):
+    path = config(tmp_path, "duckdb:\n  threads: 2\n")
+    assert where_set(("duckdb", "threads"), path, {}) == f"{path}, line 3: duckdb.threads"
+    assert where_set(("reporting_currency",), path, {"KAM_REPORTING_CURRENCY": "JPY"}) == (
+        f"KAM_REPORTING_CURRENCY='JPY' (overrides {path}: reporting_currency)"
+    )
+    assert where_set(("schedule", "cron"), path, {}) == f"{path}: schedule.cron (default)"

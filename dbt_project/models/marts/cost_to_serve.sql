@@ -16,9 +16,12 @@ select
     any_value(l.cost_category_label) as cost_category_label,
     '{{ var("reporting_currency") }}' as reporting_currency,
     cast(sum(l.amount) as decimal(18, 2)) as amount,
-    cast(sum(l.amount) filter (where l.allocation = 'direct') as decimal(18, 2)) as direct_amount,
+    -- 0, not null, for a category without a part of that kind: the parts are sums
     cast(
-        sum(l.amount) filter (where l.allocation = 'activity') as decimal(18, 2)
+        coalesce(sum(l.amount) filter (where l.allocation = 'direct'), 0) as decimal(18, 2)
+    ) as direct_amount,
+    cast(
+        coalesce(sum(l.amount) filter (where l.allocation = 'activity'), 0) as decimal(18, 2)
     ) as allocated_amount,
     count(*) as cost_line_count
 from {{ ref("cost_lines") }} as l

@@ -13,6 +13,7 @@ import yaml
 from orchestration.costing.declarations import validate_sources
 from orchestration.ingest.readers import IngestError, discover_source
 from orchestration.settings import ACTIVITY_RATES_FILE, SOURCES_DIR
+from orchestration.sources.categories import CATEGORIES_FILE
 from orchestration.sources.contracts import ContractError, load_contract
 from orchestration.sources.dbt_codegen import detail_sql, render_model
 from orchestration.sources.gx_codegen import gx_suite
@@ -93,7 +94,7 @@ def test_unknown_activity_is_refused(tmp_path):
     write(tmp_path, doc)
     for core in ("customers", "exchange_rates"):
         (tmp_path / f"{core}.yml").write_text((SOURCES_DIR / f"{core}.yml").read_text())
-    problems = validate_sources(ACTIVITY_RATES_FILE, tmp_path)
+    problems = validate_sources(ACTIVITY_RATES_FILE, tmp_path, suites_dir=tmp_path)
     assert problems == [
         "sources/trade_fairs.yml: cost.allocation.activity: unknown activity 'juggling' (not in "
         "the activity catalogue; add rows for it with driver balls)"
@@ -174,3 +175,18 @@ def test_gx_suite_is_derived_from_the_rules(tmp_path):
     assert ("expect_column_values_to_not_be_null", "customer_id") in kinds
     assert ("expect_column_values_to_be_between", "amount") in kinds
     assert ("expect_column_values_to_be_unique", "booking_id") in kinds
+
+
+def test_a_category_list_the_pipeline_cannot_run_is_refused_first(tmp_path):
+    seed = tmp_path / "cost_categories.csv"
+    seed.write_text(CATEGORIES_FILE.read_text() + "trade_fairs,,15\n")
+    assert validate_sources(ACTIVITY_RATES_FILE, categories_file=seed) == [
+        f"invalid cost categories: {seed} row 15: category 'trade_fairs' has no label"
+    ]
+
+
+def test_a_suite_naming_an_unknown_source_is_refused(tmp_path):
+    (tmp_path / "m.json").write_text('{"name": "m", "meta": {"empty_if_no_rows_in": ["x"]}}')
+    assert validate_sources(ACTIVITY_RATES_FILE, suites_dir=tmp_path) == [
+        "expectations/m.json: meta.empty_if_no_rows_in: unknown source 'x'"
+    ]

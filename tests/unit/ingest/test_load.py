@@ -194,3 +194,51 @@ def test_footprints_follow_each_sources_rule(day_one, write_raw):
     assert results["invoice_lines"].footprint.months == {date(2023, 11, 1)}
     assert results["customers"].footprint.customers == {"C5"}
     assert results["exchange_rates"].footprint.full is False
+
+
+def test_dates_are_judged_against_the_day_their_file_arrived(settings, write_raw):
+    """A row's fate depends on its file, never on the clock of a later run."""
+    write_raw("exchange_rates", "rates.csv", RATES)
+    write_raw("customers", "c.csv", CUSTOMERS_HEADER + "C1;Müller GmbH;;;CH;CHF;01.01.2020;30;;\n")
+    write_raw(
+        "invoice_lines",
+        "2024-03-15.csv",
+        INVOICE_HEADER
+        + line("R1", 1, "15.03.2024", "C1", "100,00")
+        + line("R2", 1, "15.03.2025", "C1", "50,00")  # within a year of arrival: plausible
+        + line("R3", 1, "15.04.2025", "C1", "70,00"),  # beyond: quarantined
+    )
+    contracts = load_contracts()
+
+    def run(today: date, reparse_all: bool = False) -> set[str]:
+        for name in SOURCES:
+            ingest_source(contracts[name], settings, reparse_all=reparse_all, today=today)
+        with duckdb.connect() as con:
+            rows = con.execute(
+                f"SELECT invoice_number FROM '{settings.accepted_glob('invoice_lines')}'"
+            ).fetchall()
+        return {r for (r,) in rows}
+
+    assert run(date(2024, 3, 15)) == {"R1", "R2"}
+    # two years later the same file is parsed again (e.g. new ingest code): still its arrival day
+    assert run(date(2026, 5, 1), reparse_all=True) == {"R1", "R2"}
+    reasons = [
+        r
+        for _, r in duckdb.execute(
+            "SELECT source_row, reason FROM read_parquet(?)",
+            [settings.quarantine_glob("invoice_lines")],
+        ).fetchall()
+    ]
+    late = (
+        ': "15.04.2025" (after 16.03.2025, the latest plausible date: the file arrived '
+        "15.03.2024, + ingest.dates.days_ahead 366 days in config/warehouse.yml)"
+    )
+    outside = "date outside the plausible window in"
+    assert reasons == [f"{outside} invoice_date{late}; {outside} due_date{late}"]
+    # a new delivery under the same name arrives on its own day
+    write_raw(
+        "invoice_lines",
+        "2024-03-15.csv",
+        INVOICE_HEADER + line("R3", 1, "15.04.2025", "C1", "70,00"),
+    )
+    assert run(date(2025, 4, 20)) == {"R3"}

@@ -7,6 +7,7 @@ from orchestration.ops.failures import (
     config_failure_record,
     failures_path,
     last_failure,
+    read_failures,
     report_failure,
 )
 from orchestration.settings import AlertsConfig
@@ -61,12 +62,26 @@ def test_a_failing_webhook_is_reported_never_raised(settings, webhook):
     assert [r["run_id"] for r in lines(settings)] == ["r1", "r2", "r3"]
 
 
-def test_without_webhook_only_the_file_and_a_torn_last_line_is_skipped(settings):
+def test_without_webhook_only_the_file_and_a_torn_last_line_is_skipped(settings, caplog):
     assert last_failure(settings) is None
     report_failure(settings, record("r1"), AlertsConfig())
     with failures_path(settings).open("a") as f:
         f.write('{"time": "2025-06-02T00:0')  # killed while writing
     assert last_failure(settings)["run_id"] == "r1"
+    assert 'skipped a torn or unreadable line: b\'{"time": "2025-06-02T00:0\'' in caplog.text
+
+
+def test_a_record_after_a_torn_line_starts_on_a_fresh_line_and_stays_readable(settings, caplog):
+    report_failure(settings, record("r1"), AlertsConfig())
+    with failures_path(settings).open("a") as f:
+        f.write('{"time": "2025-06-02T00:0')  # killed while writing
+    report_failure(settings, record("r2"), AlertsConfig())
+
+    text = failures_path(settings).read_text()
+    assert text.splitlines()[1] == '{"time": "2025-06-02T00:0'
+    assert last_failure(settings)["run_id"] == "r2"
+    assert [r["run_id"] for r in read_failures(settings)] == ["r1", "r2"]
+    assert caplog.text.count("skipped a torn or unreadable line") == 2  # by each reader
 
 
 def test_failures_before_any_run_have_no_run_id_and_are_all_kept(settings):

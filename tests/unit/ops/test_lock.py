@@ -18,8 +18,10 @@ from orchestration.ops.lock import (
     RefreshLockedError,
     db_opened_by,
     holder,
+    is_locked,
     wait_for_leftovers,
 )
+from orchestration.publish.folders import staging_folder
 
 HOLD = """
 import fcntl, json, os, sys, time
@@ -83,6 +85,19 @@ def test_lock_of_another_process_blocks_until_it_dies_then_never_again(lock_path
     lock.release()
 
 
+def test_is_locked_sees_the_lock_without_taking_it(lock_path):
+    assert not is_locked(lock_path)  # no lock file yet
+    proc = hold_in_other_process(lock_path)
+    try:
+        assert is_locked(lock_path)
+        assert is_locked(lock_path)  # asking twice changed nothing
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    assert json.loads(lock_path.read_text())["pid"] == proc.pid  # its details are left
+    assert not is_locked(lock_path)  # but nobody holds it
+
+
 @asset
 def touches_the_warehouse(warehouse: WarehouseResource) -> None:
     assert holder(warehouse.settings().warehouse_dir / LOCK_NAME)["pid"] == os.getpid()
@@ -93,6 +108,18 @@ def test_a_run_holds_the_lock_for_its_duration_and_releases_it(lock_path):
     assert result.success
     assert holder(lock_path) is None
     RefreshLock(lock_path).acquire("next", "dagster")  # free again
+
+
+def test_a_run_first_removes_what_a_killed_publication_left(settings):
+    published = settings.published_dir
+    staging = staging_folder(published, "20260102T000000Z_b")
+    staging.mkdir(parents=True)
+    (published / "20260102T000000Z_b").symlink_to(staging.name, target_is_directory=True)
+
+    result = materialize([touches_the_warehouse], resources={"warehouse": WarehouseResource()})
+
+    assert result.success
+    assert list(published.iterdir()) == []
 
 
 def test_a_run_while_another_refresh_runs_fails_before_any_step_and_is_not_retried(lock_path):

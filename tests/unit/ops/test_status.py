@@ -105,3 +105,73 @@ def test_status_shows_the_last_scope_and_what_is_pending(settings, monkeypatch):
     assert "last build    2 month(s): 2025-11, 2025-12; as-of 2025-12-31" in out
     assert "pending       2025-03, 2025-12..latest (recomputed by the next run)" in out
     assert json.loads(status("--json"))["incremental"]["pending"]["months"] == ["2025-03-01"]
+
+
+def test_leftovers_of_a_killed_publication_are_reported_and_removed_unless_a_refresh_runs(
+    settings,
+):
+    from orchestration.ops.lock import LOCK_NAME, RefreshLock
+    from orchestration.publish.folders import staging_folder
+
+    publish_by_hand(settings, "20250601T020000000000Z_aaaaaaaa", "2025-06-01T02:05:00+00:00", 10)
+    killed = "20250602T020000000000Z_bbbbbbbb"
+    staging = staging_folder(settings.published_dir, killed)
+    staging.mkdir()
+    (settings.published_dir / killed).symlink_to(staging.name, target_is_directory=True)
+
+    lock = RefreshLock(settings.warehouse_dir / LOCK_NAME)
+    lock.acquire("run-1", "kam refresh")
+    try:  # a refresh is running: these may be its publication in the making
+        out = status()
+    finally:
+        lock.release()
+    assert f"publishing    now: .{killed}.partial/, {killed} -> .{killed}.partial" in out
+    assert staging.is_dir()
+
+    out = status()
+    assert f"leftovers     removed, of a killed publication: .{killed}.partial/, {killed}" in out
+    assert sorted(p.name for p in settings.published_dir.iterdir()) == [
+        "20250601T020000000000Z_aaaaaaaa",
+        "current",
+    ]
+    assert json.loads(status("--json"))["leftovers"] is None
+
+
+def test_a_configuration_problem_is_shown_and_status_still_exits_0(settings, monkeypatch):
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    publish_by_hand(settings, "20250601T020000000000Z_aaaaaaaa", "2025-06-01T02:05:00+00:00", 10)
+    monkeypatch.setenv("KAM_DUCKDB_THREADS", "zwei")
+
+    out = status()  # exit code 0, asserted there
+
+    assert out.splitlines()[1].startswith(
+        "config        INVALID: KAM_DUCKDB_THREADS='zwei' (overrides "
+    )
+    assert "current       -> the newest publication" in out  # the rest as far as it can
+    assert "schedule      running: '0 2 * * *' Europe/Zurich" in out
+    assert "freshness     unknown while the configuration is invalid" in out
+    data = json.loads(status("--json"))
+    assert data["config_problem"].startswith("KAM_DUCKDB_THREADS='zwei'")
+    assert data["freshness"] is None
+
+
+def test_a_scheduled_run_that_left_no_trace_is_reported(settings, tmp_path, monkeypatch):
+    """A daemon that is down or a code location that fails to load: no run, so no failure."""
+    from datetime import UTC, datetime
+
+    from orchestration.ops.status import collect_status
+
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster_home"))
+    (tmp_path / "dagster_home").mkdir()
+    publish_by_hand(settings, "20250601T020000000000Z_aaaaaaaa", "2025-06-01T00:05:00+00:00", 10)
+    at_noon = datetime(2025, 6, 2, 12, 0, tzinfo=UTC).timestamp()  # 02:00 Zurich went by
+
+    schedule = collect_status(settings, now=at_noon)["schedule"]
+    assert schedule["silent_tick"] == "2025-06-02T02:00:00+02:00"
+    out = status()
+    assert "NOTHING came of the run due" in out and "does the code location load?" in out
+
+    publish_by_hand(settings, "20250602T000500000000Z_bbbbbbbb", "2025-06-02T00:05:00+00:00", 10)
+    assert collect_status(settings, now=at_noon)["schedule"]["silent_tick"] is None
+    monkeypatch.delenv("DAGSTER_HOME")  # no daemon: no tick to miss
+    assert json.loads(status("--json"))["schedule"]["silent_tick"] is None

@@ -11,9 +11,12 @@ from orchestration.publish.folders import (
     CURRENT,
     PublishError,
     current_publication,
+    leftovers,
     prune,
     publications,
+    remove_leftovers,
     rollback,
+    staging_folder,
     switch_current,
 )
 from tests.unit.publish.test_publication import make_publication
@@ -73,3 +76,42 @@ def test_kam_rollback_prints_from_and_to_and_fails_clearly(data_root):
     result = CliRunner().invoke(main, ["rollback", "--to", b.name])
     assert result.exit_code == 0 and f"{a.name} -> {b.name}" in result.output
     assert "working warehouse" in CliRunner().invoke(main, ["rollback", "--help"]).output
+
+
+def test_leftovers_of_a_killed_publication_are_found_and_removed_and_nothing_else(tmp_path):
+    kept = make_publication(tmp_path, "20260101T000000Z_a")
+    switch_current(tmp_path, kept.name)
+    (tmp_path / "approved").symlink_to(kept.name)  # someone's own link: not ours to remove
+    killed = "20260102T000000Z_b"
+    staging = staging_folder(tmp_path, killed)
+    (staging / "cost_lines").mkdir(parents=True)
+    (staging / "cost_lines" / "2026-01.parquet").write_bytes(b"half")
+    (tmp_path / killed).symlink_to(staging.name, target_is_directory=True)
+    (tmp_path / ".current.4242.tmp").symlink_to(kept.name)  # killed during a switch
+
+    found = leftovers(tmp_path)
+
+    assert sorted(p.name for p in found) == [
+        ".20260102T000000Z_b.partial",
+        ".current.4242.tmp",
+        killed,
+    ]
+    assert sorted(p.name for p in remove_leftovers(found)) == sorted(p.name for p in found)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["20260101T000000Z_a", "approved", CURRENT]
+    assert current_publication(tmp_path) == kept
+    assert leftovers(tmp_path) == []
+
+
+def test_a_leftover_link_that_became_a_publication_meanwhile_is_kept(tmp_path):
+    name = "20260102T000000Z_b"
+    staging = staging_folder(tmp_path, name)
+    staging.mkdir()
+    (tmp_path / name).symlink_to(staging.name, target_is_directory=True)
+    found = leftovers(tmp_path)
+    # the run was not killed after all: it renamed its folder into place
+    (tmp_path / name).unlink()
+    staging.rename(tmp_path / name)
+    (tmp_path / name / "manifest.json").write_text("{}")
+
+    assert remove_leftovers(found) == []
+    assert [p.name for p in publications(tmp_path)] == [name]

@@ -68,12 +68,26 @@ def test_a_drop_of_invoices_leaves_the_customer_branch_alone(settings):
     # A test with one changed parent runs (revenue_matches_accounts); the designation log is
     # rewritten by every publication, so what reads it always runs.
     assert sel.unchanged == {P + "stg_customers", P + "accounts", T + "unique_customers"}
-    assert sel.exclude_args(MANIFEST) == ["--exclude", "accounts stg_customers unique_customers"]
+    assert sel.exclude_args(MANIFEST)[:2] == [
+        "--exclude",
+        "accounts stg_customers unique_customers",
+    ]
     assert sel.exclude_args(MANIFEST, "resource_type:unit_test")[1].startswith(
         "resource_type:unit_test accounts"
     )
     assert everything("x").exclude_args(MANIFEST) == []
     assert "invoice_lines" in sel.reason and "3 node(s)" in sel.reason
+
+
+def test_a_test_with_a_rebuilt_parent_is_never_excluded_with_an_unchanged_one(settings):
+    """dbt's default (eager) exclusion drops every test reading an excluded model; the
+    selection names each test it leaves alone and has dbt exclude nothing more."""
+    sel = decide_selection(
+        settings, MANIFEST, full=False, changed_sources=["invoice_lines"], built=built(settings)
+    )
+    assert T + "revenue_matches_accounts" not in sel.unchanged  # reads revenue and accounts
+    assert sel.exclude_args(MANIFEST)[-2:] == ["--indirect-selection", "empty"]
+    assert "--indirect-selection" not in everything("full").exclude_args(MANIFEST, "x")
 
 
 def test_changed_master_data_reaches_everything_downstream(settings):
@@ -101,6 +115,9 @@ def test_everything_is_built_when_nothing_can_be_trusted(settings):
     assert not sel.unchanged and "scoring or lifecycle configuration" in sel.reason
     sel = decide(changed_sources=["invoice_lines", "telemetry"])
     assert not sel.unchanged and "telemetry" in sel.reason
+    # Months asked for by a backfill or left by a run that did not publish: not a source.
+    sel = decide(changed_sources=["_unpublished", "invoice_lines"])
+    assert not sel.unchanged and "_unpublished" in sel.reason
     # A dbt build that did not reach a publication: its nodes may be half rebuilt.
     mark_dirty(settings, decide())
     sel = decide()

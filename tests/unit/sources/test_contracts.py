@@ -1,15 +1,11 @@
 """Raw data contracts (sources/*.yml), the dbt sources generated from them, and the GX suites."""
 
-import csv
-import json
-
 import pytest
 import yaml
 
-from orchestration.settings import DBT_PROJECT_DIR, EXPECTATIONS_DIR
+from orchestration.settings import DBT_PROJECT_DIR
 from orchestration.sources.contracts import (
     ContractError,
-    cost_categories,
     load_contract,
     load_contracts,
 )
@@ -87,16 +83,6 @@ def test_every_mart_has_a_gx_suite():
     assert marts and set(marts) <= set(suite_tables())
 
 
-def test_cost_category_suite_matches_the_seed():
-    suite = json.loads((EXPECTATIONS_DIR / "cost_to_serve.json").read_text())
-    [in_set] = [
-        e for e in suite["expectations"] if e["type"] == "expect_column_values_to_be_in_set"
-    ]
-    assert tuple(in_set["kwargs"]["value_set"]) == cost_categories()
-    with (DBT_PROJECT_DIR / "seeds" / "cost_categories.csv").open() as f:
-        assert len(list(csv.DictReader(f))) == 14
-
-
 @pytest.mark.parametrize(
     ("change", "message"),
     [
@@ -108,6 +94,17 @@ def test_cost_category_suite_matches_the_seed():
         ),
         ({"columns": [{"name": "a", "type": "float", "description": "x"}]}, "unknown type 'float'"),
         ({"unique_key": ["nope"]}, "column 'nope' is used in a rule but not declared"),
+        ({"amounts": ["hours * employee"]}, "amounts: 'employee' is not a declared numeric column"),
+        ({"amounts": ["hours / 2"]}, "is not a column or a product of columns"),
+        ({"plausibility": ["purpose"]}, "plausibility: 'purpose' is not a declared numeric column"),
+        (
+            {
+                "columns": [
+                    {"name": "a", "type": "text", "earliest": "1900-01-01", "description": "x"}
+                ]
+            },
+            "earliest: only for date columns",
+        ),
     ],
 )
 def test_invalid_contract_names_file_and_key(tmp_path, change, message):
@@ -118,3 +115,22 @@ def test_invalid_contract_names_file_and_key(tmp_path, change, message):
     with pytest.raises(ContractError, match=str(path)) as err:
         load_contract(path)
     assert message in str(err.value)
+
+
+def test_every_source_declares_whether_it_is_required():
+    for path in sorted((DBT_PROJECT_DIR.parent / "sources").glob("*.yml")):
+        assert "required" in yaml.safe_load(path.read_text()), f"{path}: declare required:"
+    required = {n for n, c in load_contracts().items() if c.required}
+    assert required == {"customers", "invoice_lines", "exchange_rates"}
+
+
+def test_the_amounts_of_a_source_default_to_its_cost_amount():
+    contracts = load_contracts()
+    assert contracts["invoice_lines"].money_amounts == (
+        "quantity * unit_price",
+        "quantity * standard_cost_per_unit",
+    )
+    assert contracts["visit_costs"].money_amounts == (
+        "hours * hourly_rate + travel_amount + expense_amount",
+    )
+    assert contracts["shipments"].money_amounts == ()  # driver-based: priced by the catalogue

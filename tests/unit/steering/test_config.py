@@ -148,7 +148,7 @@ def test_invalid_scoring_config_names_file_and_key(tmp_path, doc, key, message):
     with pytest.raises(KamConfigError) as err:
         load_scoring_config(path)
     text = str(err.value)
-    assert text.startswith(f"{path}: "), text
+    assert re.match(rf"{re.escape(str(path))}, line \d+: ", text), text
     assert f"{key}: " in text and message in text, text
 
 
@@ -168,7 +168,7 @@ def test_invalid_scoring_config_names_file_and_key(tmp_path, doc, key, message):
 def test_invalid_lifecycle_config_names_file_and_key(tmp_path, edit, key, message):
     doc = yaml.safe_load(LIFECYCLE_CONFIG_FILE.read_text(encoding="utf-8")) | edit
     path = write(tmp_path, doc, "lifecycle.yml")
-    with pytest.raises(KamConfigError, match=re.escape(f"{path}: {key}: ")) as err:
+    with pytest.raises(KamConfigError, match=rf"{re.escape(str(path))}, line \d+: {key}: ") as err:
         load_lifecycle_config(path)
     assert message in str(err.value)
 
@@ -178,10 +178,10 @@ def test_unreadable_files_are_named(tmp_path):
         load_scoring_config(tmp_path / "missing.yml")
     bad = tmp_path / "bad.yml"
     bad.write_text("criteria: [", encoding="utf-8")
-    with pytest.raises(KamConfigError, match=r"bad\.yml: not valid YAML"):
+    with pytest.raises(KamConfigError, match=r"bad\.yml, line 1, column 12: not valid YAML"):
         load_scoring_config(bad)
     bad.write_text("- a\n- b\n", encoding="utf-8")
-    with pytest.raises(KamConfigError, match=r"bad\.yml: \(top\): expected a mapping"):
+    with pytest.raises(KamConfigError, match=r"bad\.yml, line 1: \(top\): expected a mapping"):
         load_scoring_config(bad)
 
 
@@ -190,7 +190,9 @@ def test_refresh_stops_before_any_work_on_an_invalid_matrix(data_root, tmp_path,
     monkeypatch.setenv("KAM_SCORING_CONFIG", str(path))
     result = CliRunner().invoke(main, ["refresh"])
     assert result.exit_code == 1
-    assert f"{path}: criteria: weights sum to 0.9" in result.output
+    assert re.search(
+        rf"{re.escape(str(path))}, line \d+: criteria: weights sum to 0.9", result.output
+    )
     assert "published/current unchanged" in result.output
     # Nothing ran; only the failure is recorded (data/warehouse/logs/failures.jsonl).
     warehouse = data_root / "warehouse"

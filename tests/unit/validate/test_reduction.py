@@ -98,8 +98,9 @@ def build_marts(db: Path) -> None:
             "CREATE TABLE cost_to_serve AS SELECT account_id, month, cost_category, "
             "any_value(cost_category_label) AS cost_category_label, 'CHF' AS reporting_currency, "
             "sum(amount)::DECIMAL(18,2) AS amount, "
-            "(sum(amount) FILTER (WHERE allocation = 'direct'))::DECIMAL(18,2) AS direct_amount, "
-            "(sum(amount) FILTER (WHERE allocation = 'activity'))::DECIMAL(18,2) "
+            "coalesce(sum(amount) FILTER (WHERE allocation = 'direct'), 0)::DECIMAL(18,2) "
+            "AS direct_amount, "
+            "coalesce(sum(amount) FILTER (WHERE allocation = 'activity'), 0)::DECIMAL(18,2) "
             "AS allocated_amount, count(*) AS cost_line_count FROM cost_lines GROUP BY ALL"
         )
         con.execute("CREATE TABLE accounts AS SELECT DISTINCT account_id FROM cost_lines")
@@ -196,6 +197,10 @@ MUTATIONS = {
         "UPDATE cost_to_serve SET amount = amount + 0.01, cost_line_count = 3 "
         "WHERE cost_category = 'order_processing' AND month = DATE '2025-04-01'"
     ],
+    "a part of cost_to_serve null instead of 0": [
+        "UPDATE cost_to_serve SET allocated_amount = NULL "
+        "WHERE cost_category = 'consulting_and_visits'"
+    ],
     "duplicated cost_to_serve row": [
         "INSERT INTO cost_to_serve SELECT * FROM cost_to_serve WHERE cost_category = 'logistics'"
     ],
@@ -246,7 +251,7 @@ def test_scoped_validation_checks_only_the_months_of_the_scope(warehouse, settin
     write_scope(settings, RunScope.of_months([APRIL, MAY]))
     [lines, serve] = validate_marts(settings, "test", ["cost_lines", "cost_to_serve"], PARTITIONED)
     assert lines.success and serve.success
-    assert lines.validated == serve.validated == "months 2025-04, 2025-05"
+    assert lines.validated == serve.validated == "months 2025-04..2025-05 (2 month(s))"
     assert lines.rows == 4
     # ... and a break in a month of the scope is caught.
     mutate(warehouse, "UPDATE cost_lines SET source_row = -5 WHERE month = DATE '2025-05-01'")
