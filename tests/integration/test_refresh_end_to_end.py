@@ -8,6 +8,7 @@ import bisect
 import csv
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -278,7 +279,10 @@ def test_invalid_scoring_matrix_stops_the_refresh_before_publishing(
     outcome = run_in(monkeypatch, data_dir)
 
     assert not outcome.success
-    assert f"{bad}: criteria.3.criterion: unknown criterion 'loyalty'" in outcome.error
+    assert re.search(
+        rf"{re.escape(str(bad))}, line \d+: criteria\.3\.criterion: unknown criterion 'loyalty'",
+        outcome.error,
+    ), outcome.error
     assert current_publication(data_dir / "published") == before
     assert log.read_bytes() == log_before
 
