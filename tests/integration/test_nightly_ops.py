@@ -17,12 +17,14 @@ from orchestration.definitions import defs
 from orchestration.defs.nightly import refresh_failure_alert
 from orchestration.ops.failures import failures_path
 from orchestration.ops.lock import LOCK_NAME, RefreshLock
+from tests.conftest import RATES
 
 BAD_CUSTOMERS = "kunde;name\nC1;Müller\n"
 
 
 @pytest.fixture
 def broken(settings, write_raw):
+    write_raw("exchange_rates", "rates.csv", RATES)  # a required source: present
     write_raw("customers", "customers.csv", BAD_CUSTOMERS)
     return settings
 

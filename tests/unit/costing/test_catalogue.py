@@ -76,6 +76,12 @@ def test_negative_rate(tmp_path):
     )
 
 
+def test_a_rate_of_0_stops_pricing_an_activity_and_an_empty_rate_is_missing(tmp_path):
+    rates = load_catalogue(catalogue(tmp_path, GOOD.replace("2.20", "0")))
+    assert rates[1].rate == Decimal("0")
+    assert "row 2: missing rate" in problem(tmp_path, GOOD.replace("2.20", ""))
+
+
 def test_unknown_cost_category_and_driver(tmp_path):
     text = problem(
         tmp_path, GOOD.replace("order_processing,order_lines,2.20", "ordering,lines,2.20")
