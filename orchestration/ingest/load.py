@@ -31,7 +31,7 @@ from orchestration.duck import connect, quote_ident, quote_literal
 from orchestration.ingest.file_rules import DateWindow
 from orchestration.ingest.ledger import FileEntry, FilePlan, Ledger, plan_files
 from orchestration.ingest.parse import parse_file, part_columns
-from orchestration.ingest.plausibility import references, typical_values
+from orchestration.ingest.plausibility import references
 from orchestration.ingest.readers import discover_source
 from orchestration.ingest.rules import (
     EXTRA_COLUMNS,
@@ -114,9 +114,8 @@ def ingest_source(
             raw = settings.raw_dir / entry.path
             window = DateWindow.of(settings.ingest.dates, date.fromisoformat(entry.received))
             parsed = parse_file(con, contract, raw, entry.path, paths.part(entry.key), window)
-            entry.rows = parsed.rows
+            entry.rows, entry.typical = parsed.rows, parsed.typical
             result.notes += parsed.notes
-            entry.typical = typical_values(con, contract, str(paths.part(entry.key)))
             stop_on_taxonomy_mismatch(con, contract, paths.part(entry.key), str(raw))
         clock.lap("parse")
         current = plan.current

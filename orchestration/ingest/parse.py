@@ -20,6 +20,7 @@ import duckdb
 
 from orchestration.duck import quote_ident, quote_literal
 from orchestration.ingest.file_rules import US_FORMAT, DateWindow, FileRules
+from orchestration.ingest.plausibility import typical_sql
 from orchestration.ingest.ranges import product_problems
 from orchestration.ingest.readers import IngestError, RawFile, RawRead, read_raw, row_offsets
 from orchestration.ingest.typed_sql import problem_exprs, typed_expr
@@ -41,6 +42,7 @@ def part_columns(contract: SourceContract) -> str:
 class ParsedFile:
     rows: int
     notes: list[str]  # what a person should know about the file as a whole
+    typical: dict[str, float | None]  # watched values of the plausibility guard
 
 
 def parse_file(
@@ -61,15 +63,29 @@ def parse_file(
     rules = FileRules(window=window)
     read = _parse(con, contract, path, source_file, tmp, rules)
     notes = [f"{source_file} {note}" for note in read.notes]
-    if evidence := _us_number_evidence(con, tmp):
+    rows, with_problems, typical = _summary(con, contract, tmp)
+    if with_problems and (evidence := _us_number_evidence(con, tmp)):
         _parse(con, contract, path, source_file, tmp, replace(rules, us_numbers=evidence))
         notes.append(
             f"{source_file} writes numbers US-style ({evidence}): its numbers that read "
             "differently in German and US format are quarantined"
         )
+        rows, _, typical = _summary(con, contract, tmp)
     os.replace(tmp, part)
-    rows = con.execute(f"SELECT count(*) FROM read_parquet({quote_literal(str(part))})").fetchone()
-    return ParsedFile(rows[0], notes)
+    return ParsedFile(rows, notes, typical)
+
+
+def _summary(
+    con: duckdb.DuckDBPyConnection, contract: SourceContract, part: Path
+) -> tuple[int, int, dict[str, float | None]]:
+    """One pass over the part: its rows, its rows with problems, the plausibility guard's
+    typical values."""
+    typical = typical_sql(contract)
+    row = con.execute(
+        f"SELECT count(*), count(*) FILTER (WHERE len(_problems) > 0)"
+        f"{''.join(', ' + t for t in typical)} FROM read_parquet({quote_literal(str(part))})"
+    ).fetchone()
+    return row[0], row[1], dict(zip(contract.plausibility, row[2:], strict=True))
 
 
 def _parse(
@@ -97,8 +113,10 @@ def _us_number_evidence(con: duckdb.DuckDBPyConnection, part: Path) -> str | Non
     US-style (their first such number)."""
     rows = con.execute(
         f"""
-        SELECT _source_row, first(p ORDER BY i) FROM read_parquet({quote_literal(str(part))}),
-            unnest(_problems) WITH ORDINALITY t(p, i)
+        SELECT _source_row, first(p ORDER BY i) FROM (
+            SELECT _source_row, _problems FROM read_parquet({quote_literal(str(part))})
+            WHERE len(_problems) > 0
+        ), unnest(_problems) WITH ORDINALITY t(p, i)
         WHERE starts_with(p, {quote_literal(US_FORMAT)}) GROUP BY _source_row
         ORDER BY _source_row LIMIT 2
         """

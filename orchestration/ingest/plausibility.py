@@ -15,7 +15,7 @@ from statistics import median
 
 import duckdb
 
-from orchestration.duck import quote_ident, quote_literal
+from orchestration.duck import quote_ident
 from orchestration.ingest.ledger import FileEntry
 from orchestration.ingest.ranges import amount_sql, german_sql
 from orchestration.sources.contracts import SourceContract
@@ -23,20 +23,16 @@ from orchestration.sources.contracts import SourceContract
 QUANTILE = 0.99
 
 
-def typical_values(
-    con: duckdb.DuckDBPyConnection, contract: SourceContract, part: str
-) -> dict[str, float | None]:
-    """The 99th percentile of each watched |value| over the part's rows without problems."""
-    if not contract.plausibility:
-        return {}
-    cols = ", ".join(
-        f"quantile_cont(abs({amount_sql(t)}), {QUANTILE}) FILTER (WHERE abs({amount_sql(t)}) > 0)"
-        for t in contract.plausibility
-    )
-    row = con.execute(
-        f"SELECT {cols} FROM read_parquet({quote_literal(part)}) WHERE len(_problems) = 0"
-    ).fetchone()
-    return dict(zip(contract.plausibility, row, strict=True))
+def typical_sql(contract: SourceContract) -> list[str]:
+    """Aggregates over a part: the 99th percentile of each watched |value| over its rows
+    without problems (zeros left out)."""
+    out = []
+    for term in contract.plausibility:
+        value = f"abs({amount_sql(term)})"
+        out.append(
+            f"quantile_cont({value}, {QUANTILE}) FILTER (WHERE len(_problems) = 0 AND {value} > 0)"
+        )
+    return out
 
 
 def references(

@@ -54,7 +54,8 @@ class Lookups:
 
     def fingerprint(self, con: duckdb.DuckDBPyConnection) -> str:
         """Changes exactly when the content of a lookup table changes, or the factor. (The
-        references of files are compared file by file: load.py re-checks files whose moved.)"""
+        plausibility references are compared file by file: load.py re-checks the files whose
+        reference moved.)"""
         tables = [t for _, _, t in self.references] + ([self.rates] if self.rates else [])
         parts = [
             str(con.execute(f"SELECT count(*), bit_xor(hash(t)) FROM {t} AS t").fetchone())
