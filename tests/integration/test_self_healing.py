@@ -27,11 +27,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from dagster import DagsterEventType, DagsterInstance
+from dagster import DagsterInstance
 
 from orchestration.cli.runner import RefreshOutcome, run_refresh
 from orchestration.demo_data import generate
 from orchestration.settings import PROJECT_ROOT
+from tests.integration.blocking_checks import assert_every_blocking_check_evaluated
 
 HEADER = (
     "invoice_number;line_number;invoice_date;customer_id;product_id;quantity;unit_price;currency;"
@@ -65,16 +66,15 @@ def write_drop(data: Path, text: str) -> None:
     (data / "raw" / DROP).write_text(HEADER + text.format(c=first), encoding="utf-8")
 
 
-def refresh(data: Path, full: bool = False, **env: str) -> tuple[RefreshOutcome, list]:
-    """A plain refresh in this process; returns its outcome and its Dagster events."""
+def refresh(data: Path, full: bool = False, **env: str) -> tuple[RefreshOutcome, DagsterInstance]:
+    """A plain refresh in this process; returns its outcome and the instance that ran it."""
     instance = DagsterInstance.ephemeral()
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("KAM_DATA_DIR", str(data))
         for name, value in env.items():
             mp.setenv(name, value)
         outcome = run_refresh(instance=instance, full=full)
-    events = [e.dagster_event for e in instance.all_logs(outcome.run_id) if e.dagster_event]
-    return outcome, events
+    return outcome, instance
 
 
 def state(data: Path, name: str) -> Path:
@@ -121,35 +121,11 @@ def case(baseline, tmp_path) -> Path:
 def assert_heals(data: Path, baseline) -> tuple[dict, dict]:
     """The plain refresh after the cause is gone: succeeds, every blocking check evaluated,
     and the publication equals the full rebuild of the same files."""
-    outcome, events = refresh(data)
+    outcome, instance = refresh(data)
     assert outcome.success, outcome.error
-    assert_every_blocking_check_evaluated(events)
+    checks = assert_every_blocking_check_evaluated(instance, outcome.run_id)
     assert compare(current(data), current(baseline[1]), IGNORE) == []
-    return built(data), evaluations(events)
-
-
-def blocking_checks() -> set[str]:
-    from orchestration.definitions import defs
-
-    graph = defs.resolve_job_def("kam_refresh").asset_layer.asset_graph
-    return {
-        key.to_user_string() for key in graph.asset_check_keys if graph.get_check_spec(key).blocking
-    }
-
-
-def evaluations(events: list) -> dict[str, object]:
-    return {
-        e.event_specific_data.asset_check_key.to_user_string(): e.event_specific_data
-        for e in events
-        if e.event_type == DagsterEventType.ASSET_CHECK_EVALUATION
-    }
-
-
-def assert_every_blocking_check_evaluated(events: list) -> None:
-    done = evaluations(events)
-    missing = sorted(blocking_checks() - done.keys())
-    assert not missing, f"blocking checks without a result on a publishing run: {missing}"
-    assert all(done[k].passed for k in blocking_checks())
+    return built(data), checks
 
 
 def test_bad_raw_file_fails_then_the_fixed_file_heals(case, baseline):
