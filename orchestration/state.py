@@ -4,9 +4,11 @@
       ingest/<source>/ledger.json     processed-files ledger (ingest/ledger.py)
       ingest/<source>/parts/          one typed Parquet part per raw file (ingest/parse.py)
       ingest/<source>/context.parquet the lookups the cross-row rules last used (ingest/load.py)
-      pending/<name>.json             months waiting to be recomputed (scope/pending.py)
+      pending/<name>.json             months waiting to be recomputed (scope/pending.py);
+                                      _unpublished: scopes of runs that did not publish
       scope.json                      the months this run recomputes (scope/run_scope.py)
-      scope_taken.json                the pending records this run took (scope/runs.py)
+      scope_taken.json                this run's decision: scope, pending records taken
+                                      (scope/runs.py); left by a run that did not publish
       built.json                      what the last published build was made of (scope/runs.py)
       dbt_unpublished.json            dbt started and nothing was published yet (scope/selection.py)
       last_publication                name of the last publication written (publish/)

@@ -7,7 +7,14 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from dagster import AssetDep, AssetExecutionContext, AssetKey, AssetSpec, Output
+from dagster import (
+    AssetCheckResult,
+    AssetDep,
+    AssetExecutionContext,
+    AssetKey,
+    AssetSpec,
+    Output,
+)
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
 from orchestration.defs.resources import WarehouseResource, dbt_cli
@@ -110,7 +117,7 @@ def kam_dbt_models(
     mark_dirty(settings, selection)
     # First: no node left alone depends on one that dbt rebuilds (Dagster wants the outputs
     # of a multi-asset in topological order).
-    yield from not_rebuilt(context, manifest, selection)
+    yield from not_rebuilt(context, manifest, selection, read_built(settings))
     args = [*build_args(scope, dbt_vars), *selection.exclude_args(manifest, UNIT_TESTS)]
     invocation = dbt.cli(args, context=context)
     yield from invocation.stream()
@@ -136,20 +143,43 @@ def dbt_selection(
 
 
 def not_rebuilt(
-    context: AssetExecutionContext, manifest: dict, selection: Selection
-) -> Iterator[Output]:
+    context: AssetExecutionContext, manifest: dict, selection: Selection, built: dict | None
+) -> Iterator[Output | AssetCheckResult]:
     """The models dbt left alone are current all the same (no input changed since the build
-    that published them): say so, so the assets downstream (checks, publication) run."""
+    that published them): say so, so the assets downstream (checks, publication) run.
+
+    Their tests are left alone with them (a test any of whose inputs changed always runs, see
+    Selection.exclude_args). Each still reports a result: the one the last publication was
+    gated on (a blocking check that failed would have stopped it), for exactly these rows.
+    """
     translator = KamDbtTranslator()
+    published = (built or {}).get("publication") or "the last publication"
+    key_of = {
+        uid: translator.get_asset_spec(manifest, uid, dbt_project).key
+        for uid, node in manifest["nodes"].items()
+        if node["resource_type"] in ("model", "seed", "snapshot")
+    }
     for uid in topological(manifest, selection.unchanged):
-        if manifest["nodes"][uid]["resource_type"] == "test":
+        node = manifest["nodes"][uid]
+        if node["resource_type"] != "test":
+            key = key_of[uid]
+            if key in context.selected_asset_keys:
+                yield Output(
+                    None,
+                    output_name=context.assets_def.get_output_name_for_asset_key(key),
+                    metadata={"rebuilt": False, "why": "no input changed since the last build"},
+                )
             continue
-        key = translator.get_asset_spec(manifest, uid, dbt_project).key
-        if key in context.selected_asset_keys:
-            yield Output(
-                None,
-                output_name=context.assets_def.get_output_name_for_asset_key(key),
-                metadata={"rebuilt": False, "why": "no input changed since the last build"},
+        parents = {key_of.get(p) for p in node["depends_on"]["nodes"]}
+        for check in context.selected_asset_check_keys:
+            if check.name != node["name"] or check.asset_key not in parents:
+                continue
+            yield AssetCheckResult(
+                asset_key=check.asset_key,
+                check_name=check.name,
+                passed=True,
+                metadata={"rebuilt": False, "passed_for": published},
+                description=f"not run: no input changed since {published}, which passed it",
             )
 
 

@@ -44,9 +44,17 @@ class Selection:
     reason: str
 
     def exclude_args(self, manifest: Mapping[str, Any], *always: str) -> list[str]:
-        """`--exclude` with the nodes left alone and the selectors in `always`."""
+        """`--exclude` with the nodes left alone and the selectors in `always`.
+
+        The excluded names include every test left alone, so dbt must exclude nothing more:
+        by default (indirect selection `eager`) excluding a model also excludes every test that
+        reads it, even a reconciliation whose own model was rebuilt (assert_cost_lines_reconcile
+        reads cost_to_serve and the unchanged cost categories). `empty` excludes only what is
+        named; `--select fqn:*` (dagster-dbt) selects every test by itself.
+        """
         names = [*always, *sorted(manifest["nodes"][uid]["name"] for uid in self.unchanged)]
-        return ["--exclude", " ".join(names)] if names else []  # one value: dagster-dbt re-quotes
+        args = ["--exclude", " ".join(names)] if names else []  # one value: dagster-dbt re-quotes
+        return [*args, "--indirect-selection", "empty"] if self.unchanged else args
 
 
 def everything(reason: str) -> Selection:

@@ -17,10 +17,12 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from dagster import DagsterInstance
 
 from orchestration.cli.runner import run_refresh
 from orchestration.demo_data import generate
 from orchestration.scope.pending import month_range
+from tests.integration.blocking_checks import assert_every_blocking_check_evaluated
 
 # Published tables and the columns that legitimately differ between two data folders.
 RUN_SPECIFIC = {"key_account_designations": ["decided_at"]}
@@ -28,8 +30,11 @@ RUN_SPECIFIC = {"key_account_designations": ["decided_at"]}
 
 def refresh(monkeypatch, data_dir: Path, full: bool = False):
     monkeypatch.setenv("KAM_DATA_DIR", str(data_dir))
-    outcome = run_refresh(full=full)
+    instance = DagsterInstance.ephemeral()
+    outcome = run_refresh(instance=instance, full=full)
     assert outcome.success, outcome.error
+    # Nightly runs leave dbt nodes alone: every blocking check still has its result.
+    assert_every_blocking_check_evaluated(instance, outcome.run_id)
     return json.loads((data_dir / "warehouse" / "state" / "built.json").read_text())
 
 

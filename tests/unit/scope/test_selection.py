@@ -79,6 +79,17 @@ def test_a_drop_of_invoices_leaves_the_customer_branch_alone(settings):
     assert "invoice_lines" in sel.reason and "3 node(s)" in sel.reason
 
 
+def test_a_test_with_a_rebuilt_parent_is_never_excluded_with_an_unchanged_one(settings):
+    """dbt's default (eager) exclusion drops every test reading an excluded model; the
+    selection names each test it leaves alone and has dbt exclude nothing more."""
+    sel = decide_selection(
+        settings, MANIFEST, full=False, changed_sources=["invoice_lines"], built=built(settings)
+    )
+    assert T + "revenue_matches_accounts" not in sel.unchanged  # reads revenue and accounts
+    assert sel.exclude_args(MANIFEST)[-2:] == ["--indirect-selection", "empty"]
+    assert "--indirect-selection" not in everything("full").exclude_args(MANIFEST, "x")
+
+
 def test_changed_master_data_reaches_everything_downstream(settings):
     sel = decide_selection(
         settings, MANIFEST, full=False, changed_sources=["customers"], built=built(settings)
