@@ -39,12 +39,12 @@ HEADER = (
     "document_type;standard_cost_per_unit;due_date;payment_date\n"
 )
 DROP = "invoice_lines/2024-01-20.csv"
-# The daily drop; in the bad version the first date has a two-digit year (read as 0024).
+# The daily drop; the bad version is the same rows under a header that names a column wrongly.
 GOOD = (
     "R2024900001;1;20.01.2024;{c};P0001;10,000;68,66;CHF;invoice;39,56;19.03.2024;\n"
     "R2024900001;2;20.01.2024;{c};P0002;20,000;8,96;CHF;invoice;6,73;19.03.2024;\n"
 )
-BAD = GOOD.replace("20.01.2024;{c};P0001", "20.01.24;{c};P0001")
+BAD_HEADER = HEADER.replace(";quantity;", ";menge;")
 IGNORE = {"key_account_designations": {"decided_at"}}  # when the decision was taken
 
 
@@ -60,10 +60,10 @@ def _compare() -> Callable[..., list[str]]:
 compare = _compare()
 
 
-def write_drop(data: Path, text: str) -> None:
+def write_drop(data: Path, text: str, header: str = HEADER) -> None:
     customer = (data / "raw" / "customers" / "customers.csv").read_text(encoding="cp1252")
     first = customer.splitlines()[1].split(";")[0]
-    (data / "raw" / DROP).write_text(HEADER + text.format(c=first), encoding="utf-8")
+    (data / "raw" / DROP).write_text(header + text.format(c=first), encoding="utf-8")
 
 
 def refresh(data: Path, full: bool = False, **env: str) -> tuple[RefreshOutcome, DagsterInstance]:
@@ -129,13 +129,11 @@ def assert_heals(data: Path, baseline) -> tuple[dict, dict]:
 
 
 def test_bad_raw_file_fails_then_the_fixed_file_heals(case, baseline):
-    write_drop(case, BAD)  # 20.01.24: year 0024, its month through the latest: 24,001 months
+    write_drop(case, GOOD, header=BAD_HEADER)
     failed, _ = refresh(case)
     assert not failed.success
-    assert "row_rules_int_invoice_lines_converted failed" in failed.error  # dbt did run
+    assert f"{DROP}: missing column(s) quantity" in failed.error
     assert unchanged(case, baseline)
-    taken = json.loads(state(case, "scope_taken.json").read_text())
-    assert len(taken["scope"]["months"]) > 24_000
 
     write_drop(case, GOOD)
     healed, _ = assert_heals(case, baseline)
@@ -150,7 +148,20 @@ def test_bad_config_fails_then_the_fixed_config_heals(case, baseline, tmp_path):
     failed, _ = refresh(case, KAM_SCORING_CONFIG=str(scoring))
     assert not failed.success
     assert "weights sum to" in failed.error
-    assert state(case, "scope_taken.json").exists()  # the scope was decided, dbt did not start
+    assert failed.step_seconds == {}  # the configuration check stopped it before any step
+    assert unchanged(case, baseline)
+
+    assert_heals(case, baseline)
+
+
+def test_config_error_found_during_ingest_heals(case, baseline):
+    """A reporting currency that no rate converts into is found by the exchange-rate ingest,
+    after the run started (the scope had taken the new drop in)."""
+    write_drop(case, GOOD)
+    failed, _ = refresh(case, KAM_REPORTING_CURRENCY="JPY")
+    assert not failed.success
+    assert "no exchange rates into JPY" in failed.error
+    assert unchanged(case, baseline)
 
     assert_heals(case, baseline)
 
