@@ -165,7 +165,7 @@ def _bind(
     except duckdb.Error as e:
         if fmt != "csv":
             raise
-        raise IngestError(f"{path}: cannot be read as a {delimiter!r}-separated CSV: {e}") from None
+        raise unreadable_csv(path, delimiter, e) from None
     return RawFile(path, fmt, {n.strip().lower(): n for n in names}, relation)
 
 
@@ -190,13 +190,41 @@ def _stream_csv(
     try:
         consume(raw)
     except duckdb.InvalidInputException as e:
-        raise IngestError(f"{path}: cannot be read as a {delimiter!r}-separated CSV: {e}") from None
-    # One row per rejected line (DuckDB reports e.g. each missing column separately).
+        raise unreadable_csv(path, delimiter, e) from None
+    # One row per rejected line. DuckDB reports each missing column separately, counting up
+    # ("Found: 6", "Found: 7", ...): the first column's report has the true count.
     rows = con.execute(
-        "SELECT line, min(error_type), min(error_message), min(csv_line), min(column_name) "
+        "SELECT line, arg_min(error_type, column_idx), arg_min(error_message, column_idx), "
+        "arg_min(csv_line, column_idx), arg_min(column_name, column_idx) "
         "FROM _csv_reject_errors GROUP BY line ORDER BY line"
     ).fetchall()
     return [_Reject(*r) for r in rows]
+
+
+def unreadable_csv(path: Path, delimiter: str, error: duckdb.Error) -> IngestError:
+    """The reason a whole CSV cannot be read, in a line or two: DuckDB's own message lists the
+    dialects it tried and generic fixes. An unclosed quote is the usual cause; it swallows every
+    row after it, so the file stops the refresh and the line that opens it is named."""
+    if (line := unclosed_quote(path)) is not None:
+        number, text = line
+        return IngestError(
+            f"{path}: cannot be read as a {delimiter!r}-separated CSV: line {number} opens a "
+            f'quote (") that no later field closes: {text[:160]!r}. Remove or close the quote '
+            "and export the file again."
+        )
+    first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    return IngestError(f"{path}: cannot be read as a {delimiter!r}-separated CSV: {first}")
+
+
+def unclosed_quote(path: Path) -> tuple[int, str] | None:
+    """The first line (1-based, header included) with an odd number of quote characters, when
+    the file as a whole has one (a quoted field may hold a line break and is then balanced)."""
+    opened: tuple[int, str] | None = None
+    with path.open("rb") as f:
+        for number, raw in enumerate(f, start=1):
+            if raw.count(b'"') % 2:
+                opened = None if opened else (number, raw.decode("utf-8", "replace").rstrip())
+    return opened
 
 
 def row_offsets(rejected_rows: list[int]) -> list[int]:
