@@ -187,9 +187,11 @@ def write(raw: Path, case: Case, c: str, n: str, rows: tuple[str, ...] | None = 
 
 
 def fixed_rows(case: Case) -> tuple[str, ...]:
+    """The rows after the fix: a case's own fix, else row 1 twice; a case with nothing
+    quarantined stays as it is."""
     if case.fixed is not None:
         return case.fixed
-    if case.header != INVOICE_HEADER:
+    if not case.quarantined:
         return case.rows
     return (line(1), line(2))
 
