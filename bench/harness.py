@@ -287,8 +287,9 @@ def run_baseline(name: str, dataset: Dataset, work: Path, log=print) -> tuple[Re
     out = work / "out" / str(dataset.lines) / name
     shutil.rmtree(out, ignore_errors=True)
     load_before = _load()
+    variant = ["--variant", "2marts"] if name == "duckdb" else []
     m = run_measured(
-        [sys.executable, "-m", module, "--raw", str(dataset.raw_dir), "--out", str(out)],
+        [sys.executable, "-m", module, "--raw", str(dataset.raw_dir), "--out", str(out), *variant],
         env=child_env(),
         cwd=PROJECT_ROOT,
         stdout_path=work / f"{name}-{dataset.lines}.out",
