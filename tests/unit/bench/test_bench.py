@@ -1,5 +1,6 @@
 """Benchmark harness parts: scales, measuring a child process, agreement checks, reporting."""
 
+import re
 import sys
 from pathlib import Path
 
@@ -130,6 +131,82 @@ def test_missing_output_is_a_mismatch(tmp_path):
     a = _marts(tmp_path / "pipeline", 1, cents=False)
     with pytest.raises(MismatchError, match="is missing"):
         verify([a, MartOutput("pandas", tmp_path / "nowhere", True)])
+
+
+def _publication(
+    folder: Path, *, amount: str = "1.50", months=("2024-01", "2024-02")
+) -> MartOutput:
+    """A publication's three marts in its layout, one cost line per month."""
+    base = _marts(folder, 123456, cents=False).folder
+    (base / "cost_to_serve.parquet").unlink()
+    for mart in ("cost_to_serve", "cost_lines"):
+        (base / mart).mkdir()
+    for label in months:
+        line = (
+            f"SELECT 'shipments:L{label}' AS cost_line_id, 'G1' AS account_id, "
+            f"DATE '{label}-01' AS month, 'logistics' AS cost_category, "
+            f"CAST({amount} AS DECIMAL(18,2)) AS amount, 'shipments/s.csv' AS source_file, "
+            "CAST(3 AS BIGINT) AS source_row"
+        )
+        duckdb.execute(f"COPY ({line}) TO '{base / 'cost_lines' / label}.parquet' (FORMAT parquet)")
+        duckdb.execute(
+            f"COPY (SELECT account_id, month, cost_category, amount, CAST(1 AS BIGINT) AS "
+            f"cost_line_count FROM ({line})) TO '{base / 'cost_to_serve' / label}.parquet' "
+            "(FORMAT parquet)"
+        )
+    return MartOutput(folder.name, folder, published=True)
+
+
+def test_publications_are_compared_file_by_file_in_every_column(tmp_path):
+    pipeline = _publication(tmp_path / "pipeline")
+    floor = _publication(tmp_path / "duckdb_floor")
+    totals = verify([pipeline, floor])
+    assert totals["cost_lines"] == {"rows": 2, "amount": 300}
+    assert totals["cost_to_serve"] == {"rows": 2, "amount": 300, "cost_line_count": 2}
+
+
+def test_one_cent_in_a_cost_line_stops_the_benchmark(tmp_path):
+    pipeline = _publication(tmp_path / "pipeline")
+    floor = _publication(tmp_path / "duckdb_floor", amount="1.51")
+    with pytest.raises(
+        MismatchError, match=re.escape("cost_lines/2024-01.parquet: 1 row(s) of pipeline")
+    ):
+        verify([pipeline, floor])
+
+
+def test_a_publication_needs_the_same_columns_types_and_month_files(tmp_path):
+    pipeline = _publication(tmp_path / "pipeline")
+    fewer = _publication(tmp_path / "fewer", months=("2024-01",))
+    with pytest.raises(MismatchError, match="cost_to_serve: month files differ"):
+        verify([pipeline, fewer])
+    typed = _publication(tmp_path / "typed")
+    path = typed.folder / "cost_lines" / "2024-02.parquet"
+    duckdb.execute(
+        f"COPY (SELECT * REPLACE (CAST(amount AS DOUBLE) AS amount) FROM '{path}') "
+        f"TO '{tmp_path / 'x.parquet'}' (FORMAT parquet)"
+    )
+    (tmp_path / "x.parquet").replace(path)
+    with pytest.raises(
+        MismatchError, match=re.escape("amount DECIMAL(18,2) in pipeline, DOUBLE in typed")
+    ):
+        verify([pipeline, typed])
+    moved = _publication(tmp_path / "moved")
+    january = moved.folder / "cost_lines" / "2024-01.parquet"
+    (moved.folder / "cost_lines" / "2024-02.parquet").replace(january)
+    (moved.folder / "cost_lines" / "2024-02.parquet").write_bytes(january.read_bytes())
+    with pytest.raises(
+        MismatchError, match=re.escape("2024-01.parquet of moved: 1 row(s) of another month")
+    ):
+        verify([pipeline, moved])
+
+
+def test_a_two_mart_output_is_compared_with_a_publication_on_the_two_marts(tmp_path):
+    pipeline = _publication(tmp_path / "pipeline")
+    two = _marts(tmp_path / "pandas", 123456, cents=True)
+    with pytest.raises(
+        MismatchError, match=re.escape("cost_to_serve: 2 row(s) of pipeline not in pandas")
+    ):
+        verify([pipeline, two])
 
 
 def _run(results: list[Result], scales: list[int]) -> BenchmarkRun:
