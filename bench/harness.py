@@ -287,7 +287,7 @@ def run_baseline(name: str, dataset: Dataset, work: Path, log=print) -> tuple[Re
     out = work / "out" / str(dataset.lines) / name
     shutil.rmtree(out, ignore_errors=True)
     load_before = _load()
-    variant = ["--variant", "2marts"] if name == "duckdb" else []
+    variant = ["--variant", "2marts"] if name in ("duckdb", "pandas") else []
     m = run_measured(
         [sys.executable, "-m", module, "--raw", str(dataset.raw_dir), "--out", str(out), *variant],
         env=child_env(),
