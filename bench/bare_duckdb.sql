@@ -61,6 +61,24 @@ union all
 select date '1900-01-01', getvariable('reporting_currency'), cast(1 as decimal(18, 6))
 ;
 
+-- The rate of every currency on every day from its first rate on (the latest rate on or before
+-- the day, as int_fx_daily): conversions are hash joins on (currency, day), not ASOF joins that
+-- would sort the wide rows they convert.
+create or replace temp table fx_daily as
+with
+    days as (
+        select
+            currency,
+            cast(unnest(generate_series(min(rate_date), date '2099-12-31', interval 1 day)) as date)
+                as day
+        from fx
+        group by currency
+    )
+select d.currency, d.day, r.rate
+from days as d
+asof join fx as r on r.currency = d.currency and d.day >= r.rate_date
+;
+
 -- Customers are exported in Windows-1252; their ids are ASCII, read as Latin-1.
 create or replace temp table accounts as
 select customer_id, coalesce(customer_group_id, customer_id) as account_id
@@ -119,7 +137,7 @@ from (
             })
         ) as l
     join accounts as a using (customer_id)
-    asof join fx on fx.currency = l.currency and l.invoice_date >= fx.rate_date
+    join fx_daily as fx on fx.currency = l.currency and fx.day = l.invoice_date
 )
 group by grouping sets (
     (invoice_number, document_type, invoice_date, month, account_id, customer_id, due_date,
@@ -166,7 +184,7 @@ from
         }
     ) as d
 join accounts as a using (customer_id)
-asof join fx on fx.currency = d.currency and d.booking_date >= fx.rate_date
+join fx_daily as fx on fx.currency = d.currency and fx.day = d.booking_date
 ;
 
 create or replace temp table deductions_by_month as
@@ -349,7 +367,7 @@ with
             money(money(b.amount) * fx.rate) as amount, b.file_key, b.o, b.detail
         from bookings as b
         join accounts as a using (customer_id)
-        asof join fx on fx.currency = b.currency and b.cost_date >= fx.rate_date
+        join fx_daily as fx on fx.currency = b.currency and fx.day = b.cost_date
     ),
     -- one row per document (a document whose lines differ in terms has several in documents)
     documents_once as (
@@ -486,7 +504,7 @@ with
             money(money(p.driver_quantity * p.rate) * fx.rate) as amount, p.file_key, p.o,
             p.detail
         from priced as p
-        asof join fx on fx.currency = p.currency and p.cost_date >= fx.rate_date
+        join fx_daily as fx on fx.currency = p.currency and fx.day = p.cost_date
     ),
     lines as (select * from direct union all select * from allocated)
 select
