@@ -2,6 +2,7 @@
 
 import re
 import sys
+from dataclasses import asdict
 from pathlib import Path
 
 import duckdb
@@ -11,6 +12,7 @@ from bench.compare import MartOutput, MismatchError, verify
 from bench.datasets import parse_scale, scale_label
 from bench.harness import BenchmarkRun, Result, pandas_fits, pipeline_stages, slopes
 from bench.measure import MB, CommandFailed, run_measured
+from bench.nightly import NightlyResult
 from bench.report import markdown, targets, write_all
 
 
@@ -282,36 +284,71 @@ def test_stages_come_from_step_windows_and_the_gaps_between_them():
     assert detail["exit_after_run"] == 0.5
 
 
-def test_report_states_targets_and_skips_without_asserting_timings(tmp_path):
+def test_report_states_targets_against_the_fair_floor_without_asserting_timings(tmp_path):
     results = []
     for lines, wall in ((1_000_000, 10.0), (10_000_000, 30.0)):
         results += [
             Result(lines, "pipeline", "ok", wall, 900.0, 800.0, 2, stages={"ingest": 1.0}),
+            Result(lines, "duckdb_floor", "ok", wall / 3, 600.0, 600.0, 1),
             Result(lines, "duckdb", "ok", wall / 5, 500.0, 500.0, 1),
+            Result(lines, "pandas_floor", "ok", wall * 2, 700.0, 700.0, 1),
         ]
     results += [Result(1_000_000, "pandas", "ok", 12.0, 400.0, 400.0, 1)]
     results += [Result(10_000_000, "pandas", "skipped", note="skipped: too big")]
     run = _run(results, [1_000_000, 10_000_000])
-    run.overhead = slopes(run)
+    fixed = {
+        name: asdict(Result(10_000, name, "ok", wall, 100.0, 100.0, 1))
+        for name, wall in (("pipeline", 9.5), ("duckdb_floor", 0.6), ("duckdb", 0.3))
+    }
+    run.overhead = {"lines": 10_000, **fixed} | slopes(run)
+    nightly = NightlyResult(10_000_000, incremental_seconds=2.0, full_seconds=30.0)
+    run.nightly = {**asdict(nightly), "ratio": nightly.ratio}
     text = markdown(run)
-    assert "| 10M | pandas | skipped: too big |" in text
+    assert "| 10M | pandas (2 marts) | skipped: too big |" in text
+    # the ratio column is against the fair floor
+    assert "| 10M | bare DuckDB (fair floor) | 10.0 |" in text and "| 1.00x |" in text
+    assert "| 10M | bare DuckDB (2 marts) | 6.0 |" in text and "| 0.60x |" in text
+    assert "| bare DuckDB (fair floor), same data (process incl. start) | 0.6 |" in text
     rows = {t: (v, ok) for t, v, ok in targets(run)}
-    assert rows["10M: refresh <= 1.5 x bare DuckDB + 15 s"] == (
-        "30.0 s vs limit 24.0 s (bare 6.0 s)",
+    assert rows["10M: refresh <= 1.5 x fair floor + 10 s"] == (
+        "30.0 s vs limit 25.0 s (fair floor 10.0 s)",
         "missed",
+    )
+    assert rows["10M: refresh faster than pandas doing the same work (pandas fair floor)"] == (
+        "pandas 60.0 s / refresh 30.0 s = 2.00x",
+        "met",
+    )
+    # slopes: refresh 20/9 s per million lines, the fair floor a third of it
+    assert rows["slope: refresh <= 2 x the fair floor's slope"] == (
+        "2.22 vs limit 1.48 s per million lines (fair floor 0.74)",
+        "missed",
+    )
+    assert rows["fixed cost: a refresh of 10k lines <= 8 s"] == ("9.5 s", "missed")
+    assert rows["nightly (10M history): incremental refresh <= 10% of a full refresh"] == (
+        "2.0 s / 30.0 s = 6.7%",
+        "met",
     )
     assert rows["50M: refresh peak memory < 2 GB"] == ("not measured", "-")
     assert run.overhead["pipeline_seconds_per_million"] == pytest.approx(20 / 9, abs=1e-3)
+    assert run.overhead["pandas_floor_seconds_per_million"] == pytest.approx(40 / 9, abs=1e-3)
     docs = tmp_path / "benchmarks.md"
     docs.write_text("intro\n<!-- bench:results:begin -->\nold\n<!-- bench:results:end -->\nend\n")
     paths = write_all(run, tmp_path / "results", docs)
-    assert (tmp_path / "results" / "results.csv").read_text().count("\n") == 1 + len(results)
+    csv_text = (tmp_path / "results" / "results.csv").read_text()
+    assert csv_text.count("\n") == 1 + len(results)
+    assert ",pandas_floor,pandas (fair floor),ok," in csv_text
     updated = docs.read_text()
     assert updated.startswith("intro\n") and updated.endswith("end\n") and "old" not in updated
     assert "Targets (measured, not asserted)" in updated
     if "chart" in paths:  # docs/benchmarks.md finds the charts from docs/
         assert "](../bench/results/chart.png)" in updated
     assert paths["json"].exists()
+
+
+def test_targets_not_measured_say_so():
+    run = _run([Result(1_000_000, "pipeline", "ok", 10.0, 900.0, 800.0, 2)], [1_000_000])
+    assert {v for _, v, _ in targets(run)} <= {"not measured", "not measured (needs two scales)"}
+    assert {ok for _, _, ok in targets(run)} == {"-"}
 
 
 def test_nightly_drop_takes_the_last_days_and_leaves_the_data_set_untouched(tmp_path):
