@@ -487,7 +487,7 @@ def run(
             categories_file=DBT_PROJECT_DIR / "seeds" / "cost_categories.csv",
             as_of=as_of,
         )
-        write_floor(compute_floor(raw_dir, config), out_dir)
+        write_floor(compute_floor(raw_dir, config), out_dir, config)
     else:
         kav, cts = compute(raw_dir, currency, settings.activity_rates_file, as_of)
         out_dir.mkdir(parents=True, exist_ok=True)

@@ -14,6 +14,7 @@ Run through bench/pandas_baseline.py (`--variant floor`, the default).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -91,7 +92,7 @@ KEY_ACCOUNT_VALUE = {
     "relationship_costs": (18, 2),
     "key_account_value": (18, 2),
 }
-# Every cost line part is built with these columns (the rest are added once, on all lines).
+# Every cost line part is built with these columns (the rest are added per month file: finish()).
 PART = [
     "account_id",
     "customer_id",
@@ -117,6 +118,21 @@ PART = [
 ]
 
 
+# Texts repeated over many lines, held as categoricals.
+CATEGORICAL = [
+    "account_id",
+    "customer_id",
+    "cost_category",
+    "allocation",
+    "activity",
+    "driver",
+    "rate_currency",
+    "currency",
+    "source_name",
+    "source_file",
+]
+
+
 @dataclass(frozen=True)
 class Config:
     currency: str  # reporting currency
@@ -124,6 +140,19 @@ class Config:
     rates_source_file: str  # its name in the cost lines
     categories_file: Path  # the cost category labels (dbt seed)
     as_of: pd.Timestamp | None  # None: the latest date in the data
+
+    @cached_property
+    def labels(self) -> pd.Series:
+        """cost_category -> label (the seed, read once)."""
+        seed = pd.read_csv(self.categories_file, dtype=str)
+        return seed.set_index("cost_category")["label"]
+
+
+@dataclass(frozen=True)
+class Floor:
+    key_account_value: pd.DataFrame
+    cost_to_serve: pd.DataFrame
+    cost_lines: list[pd.DataFrame]  # in parts (direct, driver volumes, receivables), see slim()
 
 
 @dataclass(frozen=True)
@@ -171,8 +200,8 @@ def dates_text(dates: pd.Series, fmt: str) -> pd.Series:
     return pd.Series(shown[codes], index=dates.index, dtype="str")
 
 
-def compute_floor(raw: Path, config: Config) -> dict[str, pd.DataFrame]:
-    """{"key_account_value", "cost_to_serve", "cost_lines"}: money in integer cents."""
+def compute_floor(raw: Path, config: Config) -> Floor:
+    """The three marts, money in integer cents."""
     currency = config.currency
     fx = pd.concat(
         [
@@ -264,33 +293,17 @@ def compute_floor(raw: Path, config: Config) -> dict[str, pd.DataFrame]:
 
     deductions = deductions_by_month(raw, accounts, fx, revenue)
     rates = read_catalogue(config.rates_file)
-    cost_lines = pd.concat(
-        [
-            direct_lines(raw, accounts, fx),
-            driver_lines(raw, accounts, fx, documents, invoice_files, rates, currency),
-            financing_lines(documents, invoice_files, rates, fx, currency, as_of),
-        ],
-        ignore_index=True,
+    # The cost lines stay in their three parts, each slimmed as soon as it is built: the month
+    # files are assembled from them one month at a time (write_floor).
+    parts = [slim(direct_lines(raw, accounts, fx), config)]
+    parts.append(
+        slim(driver_lines(raw, accounts, fx, documents, invoice_files, rates, currency), config)
+    )
+    parts.append(
+        slim(financing_lines(documents, invoice_files, rates, fx, currency, as_of), config)
     )
     del documents
-    cost_lines = finish_lines(cost_lines, config)
-
-    is_direct = cost_lines["allocation"] == "direct"
-    cost_to_serve = (
-        cost_lines.assign(
-            direct_amount=cost_lines["amount"].where(is_direct, 0),
-            allocated_amount=cost_lines["amount"].where(~is_direct, 0),
-        )
-        .groupby(["account_id", "month", "cost_category"], as_index=False)
-        .agg(
-            cost_category_label=("cost_category_label", "first"),
-            amount=("amount", "sum"),
-            direct_amount=("direct_amount", "sum"),
-            allocated_amount=("allocated_amount", "sum"),
-            cost_line_count=("amount", "size"),
-        )
-    )
-    cost_to_serve["reporting_currency"] = currency
+    cost_to_serve = serve(parts, config)
     relationship = cost_to_serve.groupby(["account_id", "month"], as_index=False)["amount"].sum()
     relationship = relationship.rename(columns={"amount": "relationship_costs"})
 
@@ -303,7 +316,7 @@ def compute_floor(raw: Path, config: Config) -> dict[str, pd.DataFrame]:
     kav["gross_margin"] = kav["net_revenue"] - kav["cogs"]
     kav["key_account_value"] = kav["gross_margin"] - kav["relationship_costs"]
     kav["reporting_currency"] = currency
-    return {"key_account_value": kav, "cost_to_serve": cost_to_serve, "cost_lines": cost_lines}
+    return Floor(kav, cost_to_serve, parts)
 
 
 def read_catalogue(rates_file: Path) -> pd.DataFrame:
@@ -666,30 +679,68 @@ def price_lines(priced: pd.DataFrame, fx: pd.DataFrame, currency: str) -> pd.Dat
     return priced[PART]
 
 
-def finish_lines(lines: pd.DataFrame, config: Config) -> pd.DataFrame:
-    """The columns every line gets the same way: month, label, id, currency, catalogue file."""
-    labels = pd.read_csv(config.categories_file, dtype=str)
-    labels = labels.set_index("cost_category")["label"]
-    lines["month"] = month_of(lines["cost_date"])
-    lines["cost_category_label"] = lines["cost_category"].map(labels).astype("str")
+def slim(part: pd.DataFrame, config: Config) -> pd.DataFrame:
+    """A part of the cost lines with its month, id and category label; its repeated texts as
+    categoricals."""
+    part["month"] = month_of(part["cost_date"])
+    receivable = part["driver"].str.startswith("receivable_years").fillna(False)
+    part["cost_line_id"] = (
+        part["source_name"]
+        + ":"
+        + part["source_id"]
+        + (":" + part["activity"]).fillna("")
+        + pd.Series(
+            np.where(receivable, ":" + dates_text(part["cost_date"], "%Y-%m-%d"), ""),
+            index=part.index,
+            dtype="str",
+        )
+    )
+    for col in CATEGORICAL:
+        part[col] = part[col].astype("category")
+    part["cost_category_label"] = part["cost_category"].map(config.labels)
+    return part
+
+
+def serve(parts: list[pd.DataFrame], config: Config) -> pd.DataFrame:
+    """cost_to_serve: the cost lines summed by account, month and category."""
+    keys = ["account_id", "month", "cost_category", "allocation"]
+    sums = pd.concat(
+        [
+            part.groupby(keys, observed=True)["amount"]
+            .agg(["sum", "size"])
+            .reset_index()
+            .astype({"account_id": "str", "cost_category": "str", "allocation": "str"})
+            for part in parts
+        ],
+        ignore_index=True,
+    )
+    direct = sums["allocation"] == "direct"
+    out = (
+        sums.assign(
+            direct_amount=sums["sum"].where(direct, 0),
+            allocated_amount=sums["sum"].where(~direct, 0),
+        )
+        .groupby(keys[:3], as_index=False)
+        .agg(
+            amount=("sum", "sum"),
+            direct_amount=("direct_amount", "sum"),
+            allocated_amount=("allocated_amount", "sum"),
+            cost_line_count=("size", "sum"),
+        )
+    )
+    out["cost_category_label"] = out["cost_category"].map(config.labels).astype("str")
+    out["reporting_currency"] = config.currency
+    return out
+
+
+def finish(lines: pd.DataFrame, config: Config) -> pd.DataFrame:
+    """The columns that are the same on every line of a kind: currency, catalogue file."""
     lines["reporting_currency"] = config.currency
     activity = lines["allocation"] == "activity"
     lines["rate_source_file"] = pd.Series(
         np.where(activity, config.rates_source_file, None), index=lines.index, dtype="str"
     )
-    receivable = lines["driver"].str.startswith("receivable_years").fillna(False)
-    lines["cost_line_id"] = (
-        lines["source_name"]
-        + ":"
-        + lines["source_id"]
-        + (":" + lines["activity"]).fillna("")
-        + pd.Series(
-            np.where(receivable, ":" + dates_text(lines["cost_date"], "%Y-%m-%d"), ""),
-            index=lines.index,
-            dtype="str",
-        )
-    )
-    return lines[list(COST_LINES)]
+    return lines
 
 
 def arrow_table(df: pd.DataFrame, columns: dict[str, object]) -> pa.Table:
@@ -697,8 +748,11 @@ def arrow_table(df: pd.DataFrame, columns: dict[str, object]) -> pa.Table:
     arrays = []
     for name, kind in columns.items():
         s = df[name]
-        if kind == "str":
-            arrays.append(pa.array(s.astype("str"), type=pa.string(), from_pandas=True))
+        if kind == "str" and isinstance(s.dtype, pd.CategoricalDtype):
+            # written as a dictionary column: a text column to every Parquet reader
+            arrays.append(pa.array(s).cast(pa.dictionary(pa.int32(), pa.string())))
+        elif kind == "str":
+            arrays.append(pa.array(s, type=pa.string(), from_pandas=True))
         elif kind == "date":
             arrays.append(pa.array(s, from_pandas=True).cast(pa.date32()))
         elif kind == "int":
@@ -721,19 +775,29 @@ def decimals(units: pd.Series, precision: int, scale: int) -> pa.Array:
     )
 
 
-def write_floor(marts: dict[str, pd.DataFrame], out_dir: Path) -> None:
-    """key_account_value.parquet, and cost_to_serve and cost_lines one file per month."""
+def write_floor(floor: Floor, out_dir: Path, config: Config) -> None:
+    """key_account_value.parquet, and cost_to_serve and cost_lines one file per month; a month
+    of cost lines is assembled from the parts' rows of that month."""
     out_dir.mkdir(parents=True, exist_ok=True)
     pq.write_table(
-        arrow_table(marts["key_account_value"], KEY_ACCOUNT_VALUE),
+        arrow_table(floor.key_account_value, KEY_ACCOUNT_VALUE),
         out_dir / "key_account_value.parquet",
         **PARQUET,
     )
-    for mart, columns in (("cost_to_serve", COST_TO_SERVE), ("cost_lines", COST_LINES)):
-        (out_dir / mart).mkdir(exist_ok=True)
-        for month, part in marts[mart].groupby("month", sort=True):
-            pq.write_table(
-                arrow_table(part, columns),
-                out_dir / mart / f"{month:%Y-%m}.parquet",
-                **PARQUET,
-            )
+    (out_dir / "cost_to_serve").mkdir(exist_ok=True)
+    for month, part in floor.cost_to_serve.groupby("month", sort=True):
+        path = out_dir / "cost_to_serve" / f"{month:%Y-%m}.parquet"
+        pq.write_table(arrow_table(part, COST_TO_SERVE), path, **PARQUET)
+    (out_dir / "cost_lines").mkdir(exist_ok=True)
+    rows = [
+        {pd.Timestamp(m): i for m, i in part.groupby("month", observed=True).indices.items()}
+        for part in floor.cost_lines
+    ]
+    for month in sorted(set().union(*rows)):
+        tables = [
+            arrow_table(finish(part.take(r[month]), config), COST_LINES)
+            for part, r in zip(floor.cost_lines, rows, strict=True)
+            if month in r
+        ]
+        path = out_dir / "cost_lines" / f"{month:%Y-%m}.parquet"
+        pq.write_table(pa.concat_tables(tables), path, **PARQUET)
