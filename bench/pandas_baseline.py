@@ -101,9 +101,8 @@ def explode_months(df: pd.DataFrame, start: str, end: str) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
-def compute(
-    raw: Path, currency: str, rates_file: Path, as_of: pd.Timestamp | None = None
-) -> tuple[pd.DataFrame, pd.DataFrame]:
+def fx_and_accounts(raw: Path, currency: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Exchange rates into `currency` (fx_micro from rate_date on) and customer -> account."""
     fx = read(raw / "exchange_rates", parse_dates=["rate_date"], date_format=DATE)
     fx = fx[fx["to_currency"] == currency].rename(columns={"from_currency": "currency"})
     fx = pd.concat(
@@ -120,7 +119,13 @@ def compute(
 
     customers = read(raw / "customers", encoding="cp1252", dtype=str)
     customers["account_id"] = customers["customer_group_id"].fillna(customers["customer_id"])
-    accounts = customers[["customer_id", "account_id"]]
+    return fx, customers[["customer_id", "account_id"]]
+
+
+def compute(
+    raw: Path, currency: str, rates_file: Path, as_of: pd.Timestamp | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    fx, accounts = fx_and_accounts(raw, currency)
 
     # Invoice lines -> gross revenue and COGS per line, in cents of the reporting currency.
     lines = read(

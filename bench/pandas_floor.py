@@ -30,6 +30,7 @@ from bench.pandas_baseline import (
     MICRO,
     deductions_by_month,
     explode_months,
+    fx_and_accounts,
     month_of,
     round_div,
     to_int,
@@ -203,35 +204,7 @@ def dates_text(dates: pd.Series, fmt: str) -> pd.Series:
 def compute_floor(raw: Path, config: Config) -> Floor:
     """The three marts, money in integer cents."""
     currency = config.currency
-    fx = pd.concat(
-        [
-            pd.read_csv(f, **GERMAN, parse_dates=["rate_date"], date_format=DATE)
-            for f in sorted((raw / "exchange_rates").glob("*.csv"))
-        ],
-        ignore_index=True,
-    )
-    fx = fx[fx["to_currency"] == currency].rename(columns={"from_currency": "currency"})
-    fx = pd.concat(
-        [
-            fx[["rate_date", "currency", "rate"]],
-            pd.DataFrame(
-                {"rate_date": [pd.Timestamp("1900-01-01")], "currency": [currency], "rate": [1.0]}
-            ),
-        ],
-        ignore_index=True,
-    )
-    fx["fx_micro"] = to_int(fx["rate"], 6)
-    fx = fx.drop(columns="rate").sort_values("rate_date")
-
-    customers = pd.concat(
-        [
-            pd.read_csv(f, sep=";", encoding="cp1252", dtype=str)
-            for f in sorted((raw / "customers").glob("*.csv"))
-        ],
-        ignore_index=True,
-    )
-    customers["account_id"] = customers["customer_group_id"].fillna(customers["customer_id"])
-    accounts = customers[["customer_id", "account_id"]]
+    fx, accounts = fx_and_accounts(raw, currency)
 
     lines, invoice_files = read_rows(
         raw / "invoice_lines",
