@@ -293,7 +293,9 @@ from raw_csv('marketing_bookings', {
 ;
 
 create or replace temp table shipments as
-select * from raw_csv('shipments', {
+select
+    file_key, o, shipment_id, customer_id, ship_date, invoice_number, service_level, weight_kg
+from raw_csv('shipments', {
     'shipment_id': 'VARCHAR', 'customer_id': 'VARCHAR', 'ship_date': 'DATE',
     'invoice_number': 'VARCHAR', 'service_level': 'VARCHAR', 'packages': 'BIGINT',
     'weight_kg': 'DECIMAL(12,1)', 'carrier': 'VARCHAR'
@@ -301,7 +303,8 @@ select * from raw_csv('shipments', {
 ;
 
 create or replace temp table quotations as
-select * from raw_csv('quotations', {
+select file_key, o, quote_id, customer_id, quote_date, quote_type, hours, description
+from raw_csv('quotations', {
     'quote_id': 'VARCHAR', 'customer_id': 'VARCHAR', 'quote_date': 'DATE',
     'quote_type': 'VARCHAR', 'hours': 'DECIMAL(10,2)', 'quoted_amount': 'DECIMAL(18,2)',
     'currency': 'VARCHAR', 'status': 'VARCHAR', 'description': 'VARCHAR'
