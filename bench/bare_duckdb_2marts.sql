@@ -20,7 +20,7 @@
 -- Inputs (DuckDB variables): raw_dir (folder holding <source>/*.csv), rates_file (the activity
 -- catalogue CSV), reporting_currency, as_of_date (NULL: the latest date in the data), out_dir
 -- (where the two marts are written as Parquet).
--- Run it with bench/bare_duckdb.py.
+-- Run it with bench/bare_duckdb.py --variant 2marts.
 create or replace temp macro money(x) as cast(round(x, 2) as decimal(18, 2))
 ;
 create or replace temp macro receivable_years(amount, days) as cast(
