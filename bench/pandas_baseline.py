@@ -421,6 +421,20 @@ def financing_costs(
     )
     inv = inv[inv["receivable"] > 0]
     settled = inv["payment_date"].fillna(as_of).clip(upper=as_of)
+    priced, cost_end = receivable_pieces(inv, settled, rates)
+    days = (cost_end - priced["cost_date"]).dt.days.to_numpy()
+    cents = priced["receivable"].to_numpy()
+    # receivable-years in micro-units, rounded half up: floor((2 x cents x days x 10^4 + 365) / 730)
+    priced["quantity_micro"] = (2 * cents * days * 10_000 + 365) // 730
+    return _price(priced, fx, currency)
+
+
+def receivable_pieces(
+    inv: pd.DataFrame, settled: pd.Series, rates: pd.DataFrame, valid_from: str = "valid_from"
+) -> tuple[pd.DataFrame, pd.Series]:
+    """Each invoice's receivable days, split at its due date (in terms, late) and at month ends,
+    joined to the financing rates valid on them: the pieces with their first day (`cost_date`)
+    and their end (exclusive). Shared by both pandas variants."""
     periods = pd.concat(
         [
             inv.assign(
@@ -445,16 +459,11 @@ def financing_costs(
     )
     priced = pieces.merge(rates, on="driver")
     priced = priced[
-        (priced["valid_from"] < priced["piece_end"])
-        & (priced["valid_until"] > priced["piece_start"])
+        (priced[valid_from] < priced["piece_end"]) & (priced["valid_until"] > priced["piece_start"])
     ].copy()
-    priced["cost_date"] = np.maximum(priced["piece_start"], priced["valid_from"])
+    priced["cost_date"] = np.maximum(priced["piece_start"], priced[valid_from])
     cost_end = np.minimum(priced["piece_end"], priced["valid_until"])
-    days = (cost_end - priced["cost_date"]).dt.days.to_numpy()
-    cents = priced["receivable"].to_numpy()
-    # receivable-years in micro-units, rounded half up: floor((2 x cents x days x 10^4 + 365) / 730)
-    priced["quantity_micro"] = (2 * cents * days * 10_000 + 365) // 730
-    return _price(priced, fx, currency)
+    return priced, cost_end
 
 
 def _price(priced: pd.DataFrame, fx: pd.DataFrame, currency: str) -> pd.DataFrame:

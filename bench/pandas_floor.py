@@ -29,9 +29,9 @@ from bench.pandas_baseline import (
     GERMAN,
     MICRO,
     deductions_by_month,
-    explode_months,
     fx_and_accounts,
     month_of,
+    receivable_pieces,
     round_div,
     to_int,
     to_reporting,
@@ -577,35 +577,7 @@ def financing_lines(
     ].rename(columns={"gross_revenue": "receivable"})
     settled = inv["payment_date"].fillna(as_of).clip(upper=as_of)
     inv = inv.assign(is_open=inv["payment_date"].isna() | (inv["payment_date"] > as_of))
-    periods = pd.concat(
-        [
-            inv.assign(
-                driver="receivable_years_in_terms",
-                period_start=inv["invoice_date"],
-                period_end=np.minimum(inv["due_date"], settled),
-            ),
-            inv.assign(
-                driver="receivable_years_late",
-                period_start=np.maximum(inv["due_date"], inv["invoice_date"]),
-                period_end=settled,
-            ),
-        ],
-        ignore_index=True,
-    )
-    periods = periods[periods["period_end"] > periods["period_start"]]
-    periods = periods.assign(last_day=periods["period_end"] - pd.Timedelta(days=1))
-    pieces = explode_months(periods, "period_start", "last_day")
-    pieces["piece_start"] = np.maximum(pieces["period_start"], pieces["month_start"])
-    pieces["piece_end"] = np.minimum(
-        pieces["period_end"], pieces["month_start"] + pd.DateOffset(months=1)
-    )
-    priced = pieces.merge(rates, on="driver")
-    priced = priced[
-        (priced["rate_valid_from"] < priced["piece_end"])
-        & (priced["valid_until"] > priced["piece_start"])
-    ].copy()
-    priced["cost_date"] = np.maximum(priced["piece_start"], priced["rate_valid_from"])
-    cost_end = np.minimum(priced["piece_end"], priced["valid_until"])
+    priced, cost_end = receivable_pieces(inv, settled, rates, valid_from="rate_valid_from")
     days = (cost_end - priced["cost_date"]).dt.days
     cents = priced["receivable"].to_numpy()
     # receivable-years in micro-units, rounded half up: floor((2 x cents x days x 10^4 + 365) / 730)
